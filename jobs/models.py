@@ -1,0 +1,96 @@
+"""Jobs and their outputs: the record of every execution request."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JobStatus(models.TextChoices):
+    ACCEPTED = "accepted"
+    RUNNING = "running"
+    SUCCESSFUL = "successful"
+    FAILED = "failed"
+    DISMISSED = "dismissed"
+
+
+ACTIVE_STATUSES = (JobStatus.ACCEPTED, JobStatus.RUNNING)
+FINAL_STATUSES = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
+
+
+class ResponseType(models.TextChoices):
+    RAW = "raw"
+    DOCUMENT = "document"
+
+
+class Job(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    process = models.ForeignKey("registry.Process", on_delete=models.PROTECT, related_name="jobs")
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.ACCEPTED)
+    inputs = models.JSONField(default=dict, blank=True)
+    # The outputs the client asked for ({id: {"transmissionMode": ...}}); empty means all.
+    outputs = models.JSONField(default=dict, blank=True)
+    response = models.CharField(max_length=8, choices=ResponseType.choices, default=ResponseType.RAW)
+    subscriber = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The live session the job is assigned to; null while it waits in the queue.
+    session = models.ForeignKey(
+        "registry.WorkerSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    # The credential of the last session that held it, so only that worker may resume it.
+    last_credential = models.ForeignKey(
+        "registry.WorkerCredential", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The session that last gave the job back (rejected it or left); others are tried first.
+    previous_session_id = models.UUIDField(null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    # The worker's error of a failed job: {"title": ..., "detail": ...}.
+    error = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    dispatched = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["-created"], name="job_created"),
+            models.Index(fields=["status", "-created"], name="job_status_created"),
+            models.Index(fields=["process", "-created"], name="job_process_created"),
+            # The queue: waiting jobs, oldest first.
+            models.Index(
+                fields=["created"],
+                name="job_queue",
+                condition=Q(status="accepted", session__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.process_id} {self.id}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class JobOutput(models.Model):
+    """One output of a successful job: an inline JSON value or a file in Django's storage."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
+    output_id = models.CharField(max_length=200)
+    media_type = models.CharField(max_length=200, blank=True)
+    value = models.JSONField(null=True, blank=True)
+    file = models.FileField(upload_to="outputs/%Y/%m/%d/", null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "output_id"], name="one_output_per_id")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.output_id}"

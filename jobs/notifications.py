@@ -1,0 +1,59 @@
+"""Channel-layer signals, sent only after the database write they announce has committed.
+
+Services are synchronous and run inside one database transaction; they collect the messages
+their change implies in an `Outbox`, which the async caller delivers afterwards. A message the
+layer drops (channels-redis drops past capacity or expiry) only delays work: the sweep and
+the waiters' polling fall back to the database, which is the record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+
+def job_group(job_id: object) -> str:
+    """The group of everything that watches one job (sync executions, live pages)."""
+    return f"job-{job_id}"
+
+
+@dataclass
+class Outbox:
+    to_channels: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    to_groups: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def to_session(self, channel_name: str, event_type: str, **fields: Any) -> None:
+        """An event for the consumer holding a worker's socket (`job.execute`, …)."""
+        self.to_channels.append((channel_name, {"type": event_type, **fields}))
+
+    def job_changed(self, job) -> None:
+        self.to_groups.append(
+            (
+                job_group(job.id),
+                {"type": "job.changed", "job": str(job.id), "status": job.status, "progress": job.progress},
+            )
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.to_channels or self.to_groups)
+
+
+async def outbox_deliver(outbox: Outbox) -> None:
+    if not outbox:
+        return
+    layer = get_channel_layer()
+    for channel, message in outbox.to_channels:
+        try:
+            await layer.send(channel, message)
+        except Exception:  # ChannelFull, Redis down: the sweep recovers from the record
+            logger.warning("could not signal %s to %s", message["type"], channel, exc_info=True)
+    for group, message in outbox.to_groups:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.warning("could not signal %s to %s", message["type"], group, exc_info=True)

@@ -1,0 +1,206 @@
+"""The job queue: dispatch to workers, requeue after faults, and the periodic sweep.
+
+Every decision is made from the database under row locks, so any number of server instances
+can run these functions at once: waiting jobs are claimed with `SKIP LOCKED` and sessions
+are locked before their free capacity is counted (on SQLite, one writer at a time gives the
+same). Nothing here needs instance-local state, so a surviving instance recovers the jobs of
+one that died.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from jobs.notifications import Outbox
+from registry.models import Process, WorkerSession
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_BATCH = 200
+
+
+def execute_event(job: Job) -> dict:
+    """The `job.execute` frame for a worker."""
+    return {
+        "type": "job.execute",
+        "job": str(job.id),
+        "process": job.process_id,
+        "inputs": job.inputs,
+        "outputs": job.outputs,
+        "attempt": job.attempts,
+    }
+
+
+def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
+    """Assigns waiting jobs, oldest first, to live sessions with free capacity."""
+    with transaction.atomic():
+        free = _free_capacity()
+        if not free:
+            return 0
+        providers = _providers_by_process(list(free))
+        waiting = (
+            Job.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=JobStatus.ACCEPTED, session__isnull=True, process_id__in=list(providers))
+            .select_related("process")
+            .order_by("created")[:limit]
+        )
+        sessions = {s.id: s for s in WorkerSession.objects.filter(pk__in=list(free))}
+        now = timezone.now()
+        assigned = []
+        for job in waiting:
+            candidates = [s for s in providers[job.process_id] if free.get(s, 0) > 0]
+            if not candidates:
+                continue
+            # Most free slots first; the session that gave the job back last only if alone.
+            session_id = max(candidates, key=lambda s: (s != job.previous_session_id, free[s]))
+            free[session_id] -= 1
+            session = sessions[session_id]
+            job.session = session
+            job.last_credential_id = session.credential_id
+            job.attempts += 1
+            job.dispatched = now
+            assigned.append(job)
+            outbox.to_session(session.channel_name, "job.execute", frame=execute_event(job))
+        Job.objects.bulk_update(assigned, ["session", "last_credential", "attempts", "dispatched", "updated"])
+    if assigned:
+        logger.info("dispatched %d job(s)", len(assigned))
+    return len(assigned)
+
+
+def _free_capacity() -> dict:
+    """Free job slots of each live session, counted under a lock on the session rows."""
+    candidates = list(
+        WorkerSession.objects.live()
+        .annotate(active=Count("jobs", filter=Q(jobs__status__in=ACTIVE_STATUSES)))
+        .filter(active__lt=F("capacity"))
+        .values_list("pk", flat=True)
+    )
+    if not candidates:
+        return {}
+    # Lock in a fixed order so that concurrent dispatchers cannot deadlock, then count again:
+    # another instance may have filled a slot since the first look.
+    locked = list(
+        WorkerSession.objects.live()
+        .select_for_update()
+        .filter(pk__in=candidates)
+        .order_by("pk")
+        .values_list("pk", "capacity")
+    )
+    active = dict(
+        Job.objects.filter(session__in=[pk for pk, _ in locked], status__in=ACTIVE_STATUSES)
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values_list("session", "n")
+    )
+    free = {pk: capacity - active.get(pk, 0) for pk, capacity in locked}
+    return {pk: slots for pk, slots in free.items() if slots > 0}
+
+
+def _providers_by_process(session_ids: list) -> dict[str, list]:
+    providers: dict[str, list] = defaultdict(list)
+    rows = Process.providers.through.objects.filter(workersession_id__in=session_ids)
+    for process_id, session_id in rows.values_list("process_id", "workersession_id"):
+        providers[process_id].append(session_id)
+    return providers
+
+
+def job_requeue(job: Job, *, reason: str, outbox: Outbox) -> None:
+    """Puts a non-final job back in the queue, or fails it once its attempts are used up.
+
+    The caller holds the job's row lock.
+    """
+    now = timezone.now()
+    job.previous_session_id = job.session_id
+    job.session = None
+    job.dispatched = None
+    if job.attempts >= settings.UMS_JOB_MAX_ATTEMPTS:
+        job.status = JobStatus.FAILED
+        job.finished = now
+        job.message = f"Gave up after {job.attempts} attempt(s): {reason}"
+        job.error = {"title": "Job failed", "detail": job.message}
+        logger.warning("job %s failed: %s", job.id, job.message)
+    else:
+        job.status = JobStatus.ACCEPTED
+        job.started = None
+        job.progress = None
+        job.message = f"Requeued: {reason}"
+        logger.info("job %s requeued: %s", job.id, reason)
+    job.save()
+    outbox.job_changed(job)
+
+
+def session_jobs_requeue(*, session: WorkerSession, reason: str, outbox: Outbox) -> int:
+    jobs = list(Job.objects.select_for_update().filter(session=session, status__in=ACTIVE_STATUSES))
+    for job in jobs:
+        job_requeue(job, reason=reason, outbox=outbox)
+    return len(jobs)
+
+
+def session_end(*, session_id, reason: str, outbox: Outbox) -> bool:
+    """Marks a session dead and requeues what it held. False if it had already ended."""
+    with transaction.atomic():
+        session = WorkerSession.objects.select_for_update().filter(pk=session_id).first()
+        if session is None or session.disconnected_at is not None:
+            return False
+        session.disconnected_at = timezone.now()
+        session.close_reason = reason[:200]
+        session.save(update_fields=["disconnected_at", "close_reason"])
+        session.processes.clear()
+        requeued = session_jobs_requeue(
+            session=session, reason=f"worker session ended ({reason})", outbox=outbox
+        )
+    logger.info("session %s ended (%s); %d job(s) requeued", session_id, reason, requeued)
+    return True
+
+
+def sweep(*, outbox: Outbox) -> None:
+    """Recovers from faults nobody signalled: dead sessions, unacknowledged and stale jobs."""
+    now = timezone.now()
+    dead = WorkerSession.objects.live().filter(
+        last_seen_at__lt=now - timedelta(seconds=settings.UMS_HEARTBEAT_TIMEOUT)
+    )
+    for session_id, channel_name in dead.values_list("pk", "channel_name"):
+        if session_end(session_id=session_id, reason="missed heartbeats", outbox=outbox):
+            # If the socket is still open somewhere, its consumer closes it.
+            outbox.to_session(channel_name, "session.terminate", reason="missed heartbeats")
+    _requeue_unacknowledged(now, outbox)
+    _fail_unserved(now, outbox)
+    jobs_dispatch(outbox=outbox)
+
+
+def _requeue_unacknowledged(now, outbox: Outbox) -> None:
+    deadline = now - timedelta(seconds=settings.UMS_ACK_TIMEOUT)
+    with transaction.atomic():
+        stale = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            status=JobStatus.ACCEPTED, session__isnull=False, dispatched__lt=deadline
+        )
+        for job in stale.select_related("session"):
+            outbox.to_session(job.session.channel_name, "job.cancel", job=str(job.id))
+            job_requeue(job, reason="the worker did not acknowledge the job in time", outbox=outbox)
+
+
+def _fail_unserved(now, outbox: Outbox) -> None:
+    deadline = now - timedelta(seconds=settings.UMS_QUEUE_TIMEOUT)
+    live_provider = WorkerSession.objects.live().filter(processes=OuterRef("process_id"))
+    with transaction.atomic():
+        unserved = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            ~Exists(live_provider), status=JobStatus.ACCEPTED, session__isnull=True, created__lt=deadline
+        )
+        for job in unserved:
+            job.status = JobStatus.FAILED
+            job.finished = now
+            job.message = (
+                f"No worker provided process '{job.process_id}' within "
+                f"{settings.UMS_QUEUE_TIMEOUT:g} s of queueing"
+            )
+            job.error = {"title": "No worker available", "detail": job.message}
+            job.save()
+            outbox.job_changed(job)

@@ -1,0 +1,169 @@
+"""Writes to jobs: creation by API clients, reports from workers, dismissal.
+
+A worker may only report on jobs assigned to its own session; anything else is refused with
+a `ProtocolError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.models import Job, JobOutput, JobStatus
+from jobs.notifications import Outbox
+from jobs.scheduler import job_requeue, jobs_dispatch
+from registry.models import Process, WorkerSession
+from registry.protocol import ProtocolError
+
+logger = logging.getLogger(__name__)
+
+
+def job_create(
+    *,
+    process: Process,
+    inputs: dict[str, Any],
+    outputs: dict[str, Any] | None = None,
+    response: str = "raw",
+    subscriber: dict[str, str] | None = None,
+    owner=None,
+    outbox: Outbox,
+) -> Job:
+    """Queues a job (inputs already validated) and dispatches what can run now."""
+    job = Job.objects.create(
+        process=process,
+        inputs=inputs,
+        outputs=outputs or {},
+        response=response,
+        subscriber=subscriber or {},
+        owner=owner if owner is not None and owner.is_authenticated else None,
+    )
+    jobs_dispatch(outbox=outbox)
+    return job
+
+
+def _reported_job(session: WorkerSession, job_id: str) -> Job | None:
+    """The job a worker reports on, locked; None when it was dismissed (late reports drop)."""
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if (
+        job is not None
+        and job.status == JobStatus.DISMISSED
+        and job.last_credential_id == session.credential_id
+    ):
+        return None
+    if job is None or job.session_id != session.id:
+        logger.warning("session %s reported on job %s, which is not assigned to it", session.id, job_id)
+        raise ProtocolError("not-assigned", "this job is not assigned to your session", job=job_id)
+    return job
+
+
+@transaction.atomic
+def job_started(*, session: WorkerSession, job_id: str, outbox: Outbox) -> None:
+    job = _reported_job(session, job_id)
+    if job is None or job.status == JobStatus.RUNNING:
+        return
+    job.status = JobStatus.RUNNING
+    job.started = timezone.now()
+    job.message = "Running"
+    job.save(update_fields=["status", "started", "message", "updated"])
+    outbox.job_changed(job)
+
+
+@transaction.atomic
+def job_progress(
+    *, session: WorkerSession, job_id: str, progress: int, message: str = "", outbox: Outbox
+) -> None:
+    job = _reported_job(session, job_id)
+    if job is None:
+        return
+    if job.status == JobStatus.ACCEPTED:  # progress implies the worker started it
+        job.status = JobStatus.RUNNING
+        job.started = timezone.now()
+    job.progress = progress
+    if message:
+        job.message = message
+    job.save(update_fields=["status", "started", "progress", "message", "updated"])
+    outbox.job_changed(job)
+
+
+@transaction.atomic
+def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dict], outbox: Outbox) -> None:
+    job = _reported_job(session, job_id)
+    if job is None:
+        return
+    declared = job.process.description.get("outputs", {})
+    unknown = sorted(set(outputs) - set(declared))
+    if unknown:
+        raise ProtocolError(
+            "invalid-outputs", f"outputs not in the process description: {unknown}", job=job_id
+        )
+    uploaded = {o.output_id: o for o in job.results.all()}
+    for output_id, output in outputs.items():
+        if "href" in output and (output_id not in uploaded or not uploaded[output_id].file):
+            raise ProtocolError(
+                "invalid-outputs", f"output '{output_id}' refers to an upload that was not made", job=job_id
+            )
+    for output_id, output in outputs.items():
+        if "value" in output:
+            JobOutput.objects.update_or_create(
+                job=job,
+                output_id=output_id,
+                defaults={"value": output["value"], "media_type": output.get("mediaType", ""), "file": None},
+            )
+        elif output.get("mediaType"):
+            JobOutput.objects.filter(pk=uploaded[output_id].pk).update(media_type=output["mediaType"])
+    _finish(job, JobStatus.SUCCESSFUL, "Finished", outbox)
+
+
+@transaction.atomic
+def job_failed(*, session: WorkerSession, job_id: str, error: dict[str, str], outbox: Outbox) -> None:
+    job = _reported_job(session, job_id)
+    if job is None:
+        return
+    job.error = {"title": error["title"], "detail": error.get("detail", "")}
+    _finish(job, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
+
+
+def _finish(job: Job, status: str, message: str, outbox: Outbox) -> None:
+    now = timezone.now()
+    job.status = status
+    job.finished = now
+    job.started = job.started or now
+    job.message = message
+    if status == JobStatus.SUCCESSFUL:
+        job.progress = 100
+    job.save()
+    outbox.job_changed(job)
+
+
+@transaction.atomic
+def job_rejected(*, session: WorkerSession, job_id: str, reason: str = "", outbox: Outbox) -> None:
+    job = _reported_job(session, job_id)
+    if job is None:
+        return
+    job_requeue(
+        job, reason=f"rejected by worker {session.name}: {reason or 'no reason given'}", outbox=outbox
+    )
+
+
+@transaction.atomic
+def job_dismiss(*, job_id, outbox: Outbox) -> Job | None:
+    """Dismisses a job: its worker is told to stop, its outputs go. Safe to repeat."""
+    job = Job.objects.select_for_update().filter(pk=job_id).select_related("session").first()
+    if job is None or job.status == JobStatus.DISMISSED:
+        return job
+    if job.session is not None and not job.is_final:
+        outbox.to_session(job.session.channel_name, "job.cancel", job=str(job.id))
+    for output in job.results.all():
+        if output.file:
+            output.file.delete(save=False)
+    job.results.all().delete()
+    job.status = JobStatus.DISMISSED
+    job.session = None
+    job.finished = job.finished or timezone.now()
+    job.message = "Dismissed"
+    job.save()
+    outbox.job_changed(job)
+    return job

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from registry.admin_display import pretty_json
+from registry.models import Process, WorkerCredential, WorkerSession
+from registry.services import credential_token_issue
+
+
+@admin.register(WorkerCredential)
+class WorkerCredentialAdmin(admin.ModelAdmin):
+    list_display = ["name", "token_prefix", "is_active", "owner", "created_at", "last_used_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "token_prefix"]
+    readonly_fields = ["token_prefix", "created_at", "last_used_at"]
+    fields = ["name", "process_patterns", "is_active", "owner", "token_prefix", "created_at", "last_used_at"]
+
+    def save_model(self, request, obj: WorkerCredential, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # The token exists only in this response: it is stored hashed.
+        token = credential_token_issue(obj)
+        messages.warning(request, f"The token of {obj.name} is {token} — copy it now, it is not shown again.")
+
+
+@admin.register(WorkerSession)
+class WorkerSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "credential",
+        "capacity",
+        "instance",
+        "connected_at",
+        "last_seen_at",
+        "disconnected_at",
+    ]
+    list_filter = [("disconnected_at", admin.EmptyFieldListFilter), "credential"]
+    search_fields = ["id", "name", "credential__name"]
+    date_hierarchy = "connected_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Process)
+class ProcessAdmin(admin.ModelAdmin):
+    list_display = ["id", "version", "title", "updated_at"]
+    search_fields = ["id"]
+    readonly_fields = ["id", "version", "readable_description", "providers", "created_at", "updated_at"]
+    exclude = ["description"]
+
+    @admin.display(description="description")
+    def readable_description(self, obj: Process) -> str:
+        return pretty_json(obj.description)
+
+    def has_add_permission(self, request) -> bool:
+        return False

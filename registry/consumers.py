@@ -1,0 +1,157 @@
+"""The worker WebSocket: protocol v1 (docs/asyncapi.yaml). Thin: services do the work."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from jobs import services as job_services
+from jobs.notifications import Outbox, outbox_deliver
+from jobs.scheduler import jobs_dispatch, session_end
+from registry import services
+from registry.models import WorkerSession
+from registry.protocol import Frame, ProtocolError, frame_parse
+
+logger = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's).
+CLOSE_SESSION_ENDED = 4408
+
+JOB_REPORTS: dict[str, Callable[..., None]] = {
+    "job.started": job_services.job_started,
+    "job.progress": job_services.job_progress,
+    "job.succeeded": job_services.job_succeeded,
+    "job.failed": job_services.job_failed,
+    "job.rejected": job_services.job_rejected,
+}
+
+
+@database_sync_to_async
+def _then_dispatch[T](change: Callable[..., T]) -> tuple[T, Outbox]:
+    """Makes a change, then dispatches the jobs it made possible, in one thread hop."""
+    outbox = Outbox()
+    result = change(outbox=outbox)
+    jobs_dispatch(outbox=outbox)
+    return result, outbox
+
+
+class WorkerConsumer(AsyncWebsocketConsumer):
+    session: WorkerSession | None = None
+
+    async def connect(self) -> None:
+        self.credential = self.scope["worker_credential"]
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.session is None:
+            return
+        _, outbox = await _then_dispatch(
+            partial(session_end, session_id=self.session.pk, reason=f"socket closed ({code})")
+        )
+        await outbox_deliver(outbox)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = self._parse(text_data, bytes_data)
+            await self._handle(frame)
+        except ProtocolError as error:
+            await self.send_frame(error.frame())
+
+    def _parse(self, text_data: str | None, bytes_data: bytes | None) -> Frame:
+        if text_data is None:
+            raise ProtocolError("invalid-frame", "frames must be JSON text, not binary")
+        if len(text_data.encode()) > settings.UMS_MAX_FRAME_BYTES:
+            raise ProtocolError(
+                "frame-too-large",
+                f"frames are limited to {settings.UMS_MAX_FRAME_BYTES} bytes; upload large outputs over HTTP",
+            )
+        frame = frame_parse(text_data)
+        if self.session is None and frame.type != "hello":
+            raise ProtocolError("hello-required", "the first frame must be hello")
+        if self.session is not None and frame.type == "hello":
+            raise ProtocolError("already-hello", "hello was already received on this socket")
+        return frame
+
+    async def _handle(self, frame: Frame) -> None:
+        data = frame.data
+        if frame.type == "hello":
+            await self._hello(data)
+        elif frame.type == "register":
+            await self._registered(
+                partial(services.processes_register, session=self.session, descriptions=data["processes"])
+            )
+        elif frame.type == "unregister":
+            await self._registered(
+                partial(services.processes_unregister, session=self.session, process_ids=data["processes"])
+            )
+        elif frame.type == "heartbeat":
+            await self._heartbeat()
+        else:
+            await self._report(frame)
+
+    async def _hello(self, data: dict[str, Any]) -> None:
+        opened, outbox = await _then_dispatch(partial(self._open_session, data))
+        self.session = opened.session
+        await self.send_frame(
+            {
+                "type": "welcome",
+                "session": str(opened.session.pk),
+                "accepted": opened.registration.accepted,
+                "rejected": opened.registration.rejected,
+                "heartbeat": settings.UMS_HEARTBEAT_INTERVAL,
+            }
+        )
+        for job_id in opened.not_resumed:
+            await self.send_frame({"type": "job.cancel", "job": job_id})
+        await outbox_deliver(outbox)
+
+    def _open_session(self, data: dict[str, Any], *, outbox: Outbox) -> services.SessionOpened:
+        return services.session_open(
+            credential=self.credential,
+            channel_name=self.channel_name,
+            name=data["name"],
+            capacity=data["capacity"],
+            processes=data["processes"],
+            resume=data.get("resume", []),
+        )
+
+    async def _registered(self, change: Callable[[], services.Registration]) -> None:
+        # Newly provided processes may match waiting jobs: dispatch after the change.
+        result, outbox = await _then_dispatch(lambda *, outbox: change())
+        await self.send_frame(
+            {"type": "registered", "accepted": result.accepted, "rejected": result.rejected}
+        )
+        await outbox_deliver(outbox)
+
+    async def _heartbeat(self) -> None:
+        if not await database_sync_to_async(services.session_touch)(session_id=self.session.pk):
+            await self.close(code=CLOSE_SESSION_ENDED)
+
+    async def _report(self, frame: Frame) -> None:
+        data = frame.data
+        fields = {key: value for key, value in data.items() if key not in {"type", "job"}}
+        report = partial(JOB_REPORTS[frame.type], session=self.session, job_id=data["job"], **fields)
+        _, outbox = await _then_dispatch(report)
+        await outbox_deliver(outbox)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame))
+
+    # Channel-layer events from the scheduler (possibly on another server instance).
+
+    async def job_execute(self, event: dict[str, Any]) -> None:
+        await self.send_frame(event["frame"])
+
+    async def job_cancel(self, event: dict[str, Any]) -> None:
+        await self.send_frame({"type": "job.cancel", "job": event["job"]})
+
+    async def session_terminate(self, event: dict[str, Any]) -> None:
+        logger.info("closing session %s: %s", self.session and self.session.pk, event.get("reason"))
+        await self.close(code=CLOSE_SESSION_ENDED)

@@ -1,0 +1,109 @@
+"""Who may serve models (credentials), who is connected (sessions) and what they serve."""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class WorkerCredential(models.Model):
+    """A worker token. Only its SHA-256 is stored; the token itself is shown once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the token, so staff can tell tokens apart without the secret.
+    token_prefix = models.CharField(max_length=16, editable=False)
+    process_patterns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Process-id patterns (shell style, e.g. 'noise-*') this token may register; "
+        "empty allows every id.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to revoke the token.")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allows_process(self, process_id: str) -> bool:
+        patterns = self.process_patterns or ["*"]
+        return any(fnmatch.fnmatchcase(process_id, pattern) for pattern in patterns)
+
+
+class LiveSessionQuerySet(models.QuerySet):
+    def live(self) -> LiveSessionQuerySet:
+        return self.filter(disconnected_at__isnull=True)
+
+
+class WorkerSession(models.Model):
+    """One WebSocket connection of a worker, live until `disconnected_at` is set."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    credential = models.ForeignKey(WorkerCredential, on_delete=models.CASCADE, related_name="sessions")
+    name = models.CharField(max_length=200, help_text="The name the worker gave in hello.")
+    channel_name = models.CharField(max_length=200)
+    instance = models.CharField(max_length=200, help_text="The server instance holding the socket.")
+    capacity = models.PositiveIntegerField(default=1)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
+
+    objects = LiveSessionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["last_seen_at"],
+                name="live_session_last_seen",
+                condition=Q(disconnected_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({str(self.id)[:8]})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.disconnected_at is None
+
+
+class ProcessQuerySet(models.QuerySet):
+    def listed(self) -> ProcessQuerySet:
+        """Processes at least one live session provides."""
+        live = WorkerSession.objects.live().filter(processes=models.OuterRef("pk"))
+        return self.filter(models.Exists(live))
+
+
+class Process(models.Model):
+    """An OGC process: its validated description and the sessions providing it."""
+
+    id = models.CharField(primary_key=True, max_length=200)
+    version = models.CharField(max_length=100)
+    description = models.JSONField(help_text="The OGC process description as registered.")
+    providers = models.ManyToManyField(WorkerSession, related_name="processes", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProcessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "processes"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.version}"
+
+    @property
+    def title(self) -> str:
+        return self.description.get("title", "")
+
+    @property
+    def job_control_options(self) -> list[str]:
+        return self.description.get("jobControlOptions") or ["sync-execute", "async-execute"]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from tests.factories import communicator, hello, receive, send, token_create
+
+# The on-disk SQLite test database lives here (see settings).
+(Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
+
+ConnectWorker = Callable[..., Awaitable[tuple[WebsocketCommunicator, dict]]]
+
+
+@pytest.fixture
+async def connect_worker(transactional_db) -> AsyncIterator[ConnectWorker]:
+    """Connects workers on the full ASGI app; every one is disconnected at teardown."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def connect(token: str | None = None, **hello_fields) -> tuple[WebsocketCommunicator, dict]:
+        ws = communicator(token or await token_create(f"worker-{len(opened)}"))
+        connected, _ = await ws.connect()
+        assert connected
+        opened.append(ws)
+        await send(ws, hello(**hello_fields))
+        welcome = await receive(ws)
+        assert welcome["type"] == "welcome", welcome
+        return ws, welcome
+
+    yield connect
+    for ws in opened:
+        # A test that failed may leave a socket half-closed; the others must still close.
+        with contextlib.suppress(Exception):
+            await ws.disconnect()

@@ -1,0 +1,61 @@
+"""Test data: process descriptions and worker connections."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from registry.services import credential_create
+
+ECHO = {
+    "id": "echo",
+    "version": "1.0.0",
+    "title": "Echo",
+    "jobControlOptions": ["sync-execute", "async-execute"],
+    "inputs": {"message": {"title": "Message", "schema": {"type": "string"}}},
+    "outputs": {"echo": {"title": "Echo", "schema": {"type": "string"}}},
+}
+
+
+def description(**changes: Any) -> dict[str, Any]:
+    """The echo description with some fields changed."""
+    return {**copy.deepcopy(ECHO), **changes}
+
+
+async def token_create(name: str = "test-worker", patterns: list[str] | None = None) -> str:
+    _, token = await database_sync_to_async(credential_create)(name=name, process_patterns=patterns)
+    return token
+
+
+def communicator(
+    token: str | None, *, headers: list[tuple[bytes, bytes]] | None = None
+) -> WebsocketCommunicator:
+    from ums_site.asgi import application
+
+    all_headers = list(headers or [])
+    if token is not None:
+        all_headers.append((b"authorization", f"Bearer {token}".encode()))
+    return WebsocketCommunicator(application, "/ws/workers/", headers=all_headers)
+
+
+async def send(ws: WebsocketCommunicator, frame: dict[str, Any]) -> None:
+    await ws.send_to(text_data=json.dumps(frame))
+
+
+async def receive(ws: WebsocketCommunicator, seconds: float = 5) -> dict[str, Any]:
+    return json.loads(await ws.receive_from(timeout=seconds))
+
+
+def hello(processes: list[dict] | None = None, capacity: int = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "hello",
+        "protocol": 1,
+        "name": "test",
+        "capacity": capacity,
+        "processes": [ECHO] if processes is None else processes,
+        **extra,
+    }

@@ -1,0 +1,34 @@
+"""ASGI entry point: HTTP goes to Django, the worker WebSocket to the registry's consumer."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ums_site.settings")
+# Django must be set up before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from jobs.sweeper import SweeperStarter  # noqa: E402
+from registry.auth import WorkerTokenAuthMiddleware  # noqa: E402
+from registry.consumers import WorkerConsumer  # noqa: E402
+
+worker_socket = OriginValidator(
+    WorkerTokenAuthMiddleware(WorkerConsumer.as_asgi()),
+    settings.UMS_WORKER_ALLOWED_ORIGINS,
+)
+
+application = SweeperStarter(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": URLRouter([path("ws/workers/", worker_socket)]),
+        }
+    )
+)

@@ -1,0 +1,269 @@
+"""Settings of the Urban Model Server, read from the environment (12-factor).
+
+Nothing needs to be set for a local run: SQLite and the in-memory channel layer are the
+defaults. `DATABASE_URL` and `REDIS_URL` switch to the deployment path (PostgreSQL and
+channels-redis). Every variable is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """An integer setting; a bad value stops startup with a message naming the variable."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also refuses NaN
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {raw}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    try:
+        config = env.db_url_config(url)
+    except Exception as exc:  # django-environ raises several types for bad URLs
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    engine = config.get("ENGINE", "")
+    if engine not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a sqlite:// or postgres:// URL, got engine {engine!r}"
+        )
+    # Under ASGI a persistent connection belongs to whichever thread opened it and leaks;
+    # psycopg's pool gives the reuse instead.
+    config["CONN_MAX_AGE"] = 0
+    if engine == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {})["pool"] = True
+    else:
+        # Several threads write the same SQLite file: wait for the lock instead of failing.
+        config.setdefault("OPTIONS", {})["timeout"] = 20
+        config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
+    config["TEST"] = {"NAME": _test_database_name(config)}
+    return config
+
+
+def _test_database_name(config: dict) -> str | None:
+    # An on-disk SQLite test database: an in-memory one breaks when database_sync_to_async
+    # closes connections. Several pytest runs on one machine must not share it.
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")
+    return None
+
+
+def channel_layers_from_url(url: str | None) -> dict:
+    if not url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"REDIS_URL must be a redis:// URL, got {url!r}")
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [url],
+                "prefix": env.str("UMS_CHANNEL_PREFIX", default="ums"),
+                # Signals only: the database is the record, so a dropped message delays a job
+                # at most until the next sweep. Daphne closes sockets after 24 h; groups must
+                # outlive them.
+                "capacity": 1000,
+                "expiry": 60,
+                "group_expiry": 86400 * 2,
+            },
+        }
+    }
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or (
+    "insecure-development-key-set-SECRET_KEY-in-production" if DEBUG else ""
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "registry",
+    "jobs",
+    "ogc",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ums_site.static_files.AsyncWhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ums_site.urls"
+ASGI_APPLICATION = "ums_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL") or None
+CHANNEL_LAYERS = channel_layers_from_url(REDIS_URL)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("UMS_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+MEDIA_ROOT = Path(env.str("UMS_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {
+        "BACKEND": env.str("UMS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Static files are served by whitenoise from the app directories when collectstatic has not run.
+WHITENOISE_USE_FINDERS = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "ogc.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Urban Model Server",
+    "DESCRIPTION": "OGC API – Processes 1.0 server for urban simulation models.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "OAS_VERSION": "3.0.3",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("UMS_LOG_LEVEL", default="INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+# --- Urban Model Server ------------------------------------------------------------------
+
+# Base of absolute links (behind a proxy); unset: taken from each request's host.
+UMS_PUBLIC_URL = env.str("UMS_PUBLIC_URL", default="").rstrip("/")
+# Origins allowed to open the worker socket. Workers are not browsers and send no Origin
+# header, so "*" (any, including none) is the default.
+UMS_WORKER_ALLOWED_ORIGINS = env_list("UMS_WORKER_ALLOWED_ORIGINS", ["*"])
+UMS_JOB_MAX_ATTEMPTS = env_int("UMS_JOB_MAX_ATTEMPTS", 3, minimum=1)
+# Seconds a job may wait for a provider of its process before it fails.
+UMS_QUEUE_TIMEOUT = env_float("UMS_QUEUE_TIMEOUT", 3600.0, minimum=1.0)
+# Seconds a synchronous execute waits before answering as an asynchronous one.
+UMS_SYNC_TIMEOUT = env_float("UMS_SYNC_TIMEOUT", 30.0, minimum=0.0)
+# Seconds a worker has to answer job.execute with job.started before the job is requeued.
+UMS_ACK_TIMEOUT = env_float("UMS_ACK_TIMEOUT", 30.0, minimum=0.1)
+# Seconds between heartbeats a worker is asked for, and after which a silent session is dead.
+UMS_HEARTBEAT_INTERVAL = env_float("UMS_HEARTBEAT_INTERVAL", 15.0, minimum=0.1)
+UMS_HEARTBEAT_TIMEOUT = env_float("UMS_HEARTBEAT_TIMEOUT", 45.0, minimum=0.2)
+if UMS_HEARTBEAT_TIMEOUT <= UMS_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured("UMS_HEARTBEAT_TIMEOUT must be longer than UMS_HEARTBEAT_INTERVAL")
+# Seconds between two sweeps of each server instance (dead sessions, ack and queue timeouts).
+UMS_SWEEP_INTERVAL = env_float("UMS_SWEEP_INTERVAL", 2.0, minimum=0.05)
+# Days after which finished jobs and their files are purged by `manage.py purge_jobs`.
+UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=0.0)
+# Largest WebSocket frame a worker may send; larger outputs go over HTTP.
+UMS_MAX_FRAME_BYTES = env_int("UMS_MAX_FRAME_BYTES", 1024 * 1024, minimum=1024)
+# Identifies this server process in worker sessions (diagnostics only: recovery needs none).
+UMS_INSTANCE_ID = env.str(
+    "UMS_INSTANCE_ID", default=f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+)
