@@ -12,22 +12,23 @@ from ums_worker.loading import class_load, object_load
 
 
 def build(*argv: str):
-    return worker_build(parser_build().parse_args(list(argv)))
+    return worker_build(parser_build().parse_intermixed_args(list(argv)))
 
 
 def test_server_and_token_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UMS_SERVER_URL", "https://ums.example.org")
     monkeypatch.setenv("UMS_WORKER_TOKEN", "from-env")
-    args = parser_build().parse_args(["ums_worker.demo:worker"])
+    args = parser_build().parse_intermixed_args(["ums_worker.demo:worker"])
     assert (args.server, args.token) == ("https://ums.example.org", "from-env")
-    args = parser_build().parse_args(["--server", "http://x", "--token", "t", "ums_worker.demo:worker"])
+    argv = ["--server", "http://x", "--token", "t", "ums_worker.demo:worker"]
+    args = parser_build().parse_intermixed_args(argv)
     assert (args.server, args.token) == ("http://x", "t")
 
 
 def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("UMS_SERVER_URL", raising=False)
     monkeypatch.delenv("UMS_WORKER_TOKEN", raising=False)
-    args = parser_build().parse_args([])
+    args = parser_build().parse_intermixed_args([])
     assert (args.server, args.token) == ("http://127.0.0.1:8000", None)
 
 
@@ -48,10 +49,11 @@ def test_decorated_functions_and_pygeoapi_classes_are_targets() -> None:
         "ums_worker.demo:echo",
         "--pygeoapi",
         "pygeoapi.process.hello_world.HelloWorldProcessor",
+        "ums_worker.demo:fail",  # targets and options in any order
         "--pygeoapi",
         "pygeoapi.process.echo.EchoProcessor=pygeoapi-echo",
     )
-    assert list(worker.processes) == ["echo", "hello-world", "pygeoapi-echo"]
+    assert list(worker.processes) == ["echo", "fail", "hello-world", "pygeoapi-echo"]
     assert worker.name == "ums-worker"
     assert worker.capacity == 1
 

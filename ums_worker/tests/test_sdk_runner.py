@@ -235,3 +235,10 @@ async def test_large_outputs_are_uploaded(fake_server: FakeServer) -> None:
     assert request.headers["Authorization"] == "Bearer test-token-secret"
     assert request.headers["Content-Type"] == "text/csv"
     assert request.content == b"y" * 500
+
+
+async def test_stopping_closes_with_going_away(fake_server: FakeServer) -> None:
+    async with running(demo_worker, fake_server):
+        session = await fake_server.session()
+    await asyncio.wait_for(session.closed.wait(), 3)
+    assert session.ws.close_code == 1001

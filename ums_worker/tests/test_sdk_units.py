@@ -195,3 +195,23 @@ def test_demo_descriptions_validate_against_the_ogc_schema() -> None:
 
     for process_ in worker.processes.values():
         assert ogc_description_errors(process_.description) == [], process_.id
+
+
+async def test_upload_refusals_are_short_and_problem_details_are_kept() -> None:
+    import httpx
+
+    from ums_worker.upload import UploadError, output_upload
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/html"):
+            return httpx.Response(404, html="<html>" + "x" * 5000 + "</html>")
+        return httpx.Response(403, json={"title": "Forbidden", "detail": "not your job"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(respond)) as client:
+        upload = {"base_url": "http://s", "token": "t", "job": "j", "body": b"x", "media_type": "text/plain"}
+        with pytest.raises(UploadError) as html:
+            await output_upload(client, output_id="html", **upload)
+        with pytest.raises(UploadError) as problem:
+            await output_upload(client, output_id="p", **upload)
+    assert str(html.value) == "upload of output 'html' refused: HTTP 404 Not Found"
+    assert str(problem.value) == "upload of output 'p' refused: HTTP 403 Forbidden: not your job"

@@ -86,7 +86,8 @@ def worker_build(args: argparse.Namespace) -> Worker:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = parser_build()
-    args = parser.parse_args(argv)
+    # Targets may come before, between or after the options.
+    args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.token:
         parser.error(f"a worker token is required: --token or ${TOKEN_ENV}")

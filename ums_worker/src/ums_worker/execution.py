@@ -51,7 +51,10 @@ async def job_execute(
     except Exception as exc:
         if ctx.cancelled:
             return None
-        logger.exception("job %s (%s) failed", ctx.job, process.id)
+        if isinstance(exc, UploadError):
+            logger.error("job %s (%s): %s", ctx.job, process.id, exc)
+        else:
+            logger.exception("job %s (%s) failed", ctx.job, process.id)
         return job_failed_frame(ctx.job, process.id, exc, secrets)
     if ctx.cancelled:
         return None

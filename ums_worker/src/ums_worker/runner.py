@@ -100,11 +100,20 @@ class Runner:
             open_timeout=15,
             user_agent_header=f"ums-worker/{__version__}",
         ) as ws:
-            await ws.send(json.dumps(self._hello()))
-            heartbeat = await self._welcome(ws)
-            self.backoff.reset()
-            self._connected_start()
-            await self._serve(ws, heartbeat)
+            try:
+                await self._session_run(ws)
+            except asyncio.CancelledError:
+                # Stopping: say so (1001 going away) rather than the 1011 of an unhandled exit.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ws.close(1001, "worker stopping"), 2)
+                raise
+
+    async def _session_run(self, ws: ClientConnection) -> None:
+        await ws.send(json.dumps(self._hello()))
+        heartbeat = await self._welcome(ws)
+        self.backoff.reset()
+        self._connected_start()
+        await self._serve(ws, heartbeat)
 
     def _hello(self) -> dict[str, Any]:
         resume = [job for job in [*self.jobs, *self.finals] if job]

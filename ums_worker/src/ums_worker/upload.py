@@ -32,11 +32,19 @@ async def output_upload(
     except httpx.HTTPError as exc:
         raise UploadError(f"upload of output {output_id!r} failed: {type(exc).__name__}: {exc}") from None
     if response.status_code >= 400:
-        # The body is a problem document from our own server, short and safe to show.
-        raise UploadError(
-            f"upload of output {output_id!r} refused: HTTP {response.status_code} {response.text[:300]}"
-        )
+        raise UploadError(f"upload of output {output_id!r} refused: {_refusal(response)}")
     return _href_from_response(response) or path
+
+
+def _refusal(response: httpx.Response) -> str:
+    """Status and, from a problem document, its detail; never an HTML error page."""
+    text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    try:
+        problem = response.json()
+    except ValueError:
+        return text
+    detail = problem.get("detail") or problem.get("title") if isinstance(problem, dict) else None
+    return f"{text}: {str(detail)[:300]}" if detail else text
 
 
 def _href_from_response(response: httpx.Response) -> str | None:
