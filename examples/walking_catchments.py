@@ -209,7 +209,4 @@ def _summary(
 worker.process(DESCRIPTION)(catchments)
 
 if __name__ == "__main__":
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    worker.run()
+    worker.run()  # server and token from $UMS_SERVER_URL and $UMS_WORKER_TOKEN

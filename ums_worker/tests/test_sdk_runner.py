@@ -242,3 +242,24 @@ async def test_stopping_closes_with_going_away(fake_server: FakeServer) -> None:
         session = await fake_server.session()
     await asyncio.wait_for(session.closed.wait(), 3)
     assert session.ws.close_code == 1001
+
+
+async def test_a_job_sent_again_after_it_finished_is_reported_not_rerun(fake_server: FakeServer) -> None:
+    calls = []
+    worker = Worker(name="once")
+
+    @worker.process({"id": "count", "outputs": {"n": {"schema": {"type": "integer"}}}})
+    def count(inputs: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        return {"n": len(calls)}
+
+    async with running(worker, fake_server) as runner:
+        session = await fake_server.session()
+        frame = execute("count", {})
+        await session.send(frame)
+        await session.until("job.succeeded")
+        runner.finals[frame["job"]] = {"type": "job.succeeded", "job": frame["job"], "outputs": {}}
+        await session.send(frame)
+        again = await session.until("job.succeeded")
+        assert again["job"] == frame["job"]
+        assert calls == [1]

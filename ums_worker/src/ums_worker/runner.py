@@ -230,6 +230,11 @@ class Runner:
             logger.info("job %s is already running here", job)
             self.emit({"type": "job.started", "job": job})
             return
+        if job in self.finals:
+            # Finished here while the report was in flight: report it again rather than rerun it.
+            logger.info("job %s already finished here; reporting again", job)
+            self.emit(self.finals[job])
+            return
         process = self.worker.processes.get(process_id) if isinstance(process_id, str) else None
         if process is None:
             self._job_reject(job, f"this worker does not serve process {process_id!r}")

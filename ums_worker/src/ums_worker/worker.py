@@ -91,6 +91,9 @@ class Worker:
     def run(self, server: str | None = None, token: str | None = None) -> None:
         """Serve until SIGINT or SIGTERM; `server`/`token` default to $UMS_SERVER_URL/$UMS_WORKER_TOKEN."""
         server, token = _server_and_token(server, token)
+        if not logging.getLogger().handlers:
+            # A script calling run() should still say what it does; the CLI configures its own.
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self._run_until_signal(server, token))
         logger.info("worker %r stopped", self.name)
