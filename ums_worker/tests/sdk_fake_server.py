@@ -30,15 +30,15 @@ class Session:
     async def send(self, frame: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(frame))
 
-    async def next(self, *, skip: tuple[str, ...] = ("heartbeat",), timeout: float = 5) -> dict[str, Any]:
+    async def next(self, *, skip: tuple[str, ...] = ("heartbeat",), wait: float = 5) -> dict[str, Any]:
         while True:
-            frame = await asyncio.wait_for(self.frames.get(), timeout)
+            frame = await asyncio.wait_for(self.frames.get(), wait)
             if frame["type"] not in skip:
                 return frame
 
-    async def until(self, kind: str, timeout: float = 5) -> dict[str, Any]:
+    async def until(self, kind: str, wait: float = 5) -> dict[str, Any]:
         while True:
-            frame = await self.next(skip=(), timeout=timeout)
+            frame = await self.next(skip=(), wait=wait)
             if frame["type"] == kind:
                 return frame
 
@@ -70,8 +70,8 @@ class FakeServer:
                 await session.frames.put(json.loads(message))
         session.closed.set()
 
-    async def session(self, timeout: float = 5) -> Session:
-        return await asyncio.wait_for(self.sessions.get(), timeout)
+    async def session(self, wait: float = 5) -> Session:
+        return await asyncio.wait_for(self.sessions.get(), wait)
 
 
 @contextlib.asynccontextmanager

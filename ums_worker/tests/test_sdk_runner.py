@@ -52,7 +52,7 @@ async def test_echo_job_end_to_end(fake_server: FakeServer) -> None:
 async def test_heartbeats_are_sent_at_the_welcome_interval(fake_server: FakeServer) -> None:
     async with running(demo_worker, fake_server):
         session = await fake_server.session()
-        assert (await session.next(skip=(), timeout=2))["type"] == "heartbeat"
+        assert (await session.next(skip=(), wait=2))["type"] == "heartbeat"
 
 
 async def test_progress_then_success_in_order(fake_server: FakeServer) -> None:
