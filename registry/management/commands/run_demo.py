@@ -19,8 +19,9 @@ from registry.services import credential_create, credential_token_issue
 DEMO_CREDENTIAL = "demo"
 DEMO_WORKER = [
     "ums_worker.demo:worker",
+    # pygeoapi's echo under another id: the demo worker has an echo of its own.
     "--pygeoapi",
-    "pygeoapi.process.echo.EchoProcessor",
+    "pygeoapi.process.echo.EchoProcessor=pygeoapi-echo",
     "--pygeoapi",
     "pygeoapi.process.hello_world.HelloWorldProcessor",
 ]
@@ -84,7 +85,7 @@ class Command(BaseCommand):
             f"  admin           {base}/admin/  (python manage.py createsuperuser first)\n"
             "Try:\n"
             f"  curl -X POST {base}/processes/echo/execution -H 'Content-Type: application/json' "
-            '-d \'{"inputs": {"echoInput": "Echo"}}\'\n'
+            '-d \'{"inputs": {"message": "hello"}}\'\n'
             "Press Ctrl-C to stop.\n"
         )
 
