@@ -1,7 +1,9 @@
 # Urban Model Server — `make run` starts a server with a demo worker, `make test` runs the tests.
 
-# The newest Python >= 3.12 on PATH; override with `make PYTHON=/path/to/python3.12 ...`.
-PYTHON ?= $(shell for p in python3.14 python3.13 python3.12; do command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+# The newest Python >= 3.12 on PATH that runs (pyenv shims exist for inactive versions too);
+# override with `make PYTHON=/path/to/python3.12 ...`.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -13,7 +15,6 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt ums_worker/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 not found on PATH; run make PYTHON=/path/to/python3.12"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "$(PYTHON) is older than 3.12"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e ./ums_worker

@@ -96,6 +96,48 @@ WORKER_MESSAGES: dict[str, dict[str, Any]] = {
     "job.rejected": _message("job.rejected", {"job": _job, "reason": _text}, ["job"]),
 }
 
+_rejected = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "reason"],
+        "properties": {"id": {"type": "string"}, "reason": {"type": "string"}},
+        "additionalProperties": False,
+    },
+}
+_ids = {"type": "array", "items": {"type": "string"}}
+
+SERVER_MESSAGES: dict[str, dict[str, Any]] = {
+    "welcome": _message(
+        "welcome",
+        {
+            "session": {"type": "string", "format": "uuid"},
+            "accepted": _ids,
+            "rejected": _rejected,
+            "heartbeat": {"type": "number", "exclusiveMinimum": 0},
+        },
+        ["session", "accepted", "rejected", "heartbeat"],
+    ),
+    "registered": _message("registered", {"accepted": _ids, "rejected": _rejected}, ["accepted", "rejected"]),
+    "job.execute": _message(
+        "job.execute",
+        {
+            "job": _job,
+            "process": {"type": "string"},
+            "inputs": {"type": "object"},
+            "outputs": {"type": "object"},
+            "attempt": {"type": "integer", "minimum": 1},
+        },
+        ["job", "process", "inputs", "outputs", "attempt"],
+    ),
+    "job.cancel": _message("job.cancel", {"job": _job}, ["job"]),
+    "error": _message(
+        "error",
+        {"code": {"type": "string"}, "detail": {"type": "string"}, "job": {"type": "string"}},
+        ["code", "detail"],
+    ),
+}
+
 _VALIDATORS = {name: Draft202012Validator(schema) for name, schema in WORKER_MESSAGES.items()}
 
 
