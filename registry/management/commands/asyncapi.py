@@ -23,5 +23,6 @@ class Command(BaseCommand):
     help = "Prints the AsyncAPI 3.0 document of the worker protocol as YAML."
 
     def handle(self, *args, **options) -> None:
-        document = yaml.dump(asyncapi_document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-        self.stdout.write(document, ending="")
+        document = asyncapi_document()
+        text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+        self.stdout.write(text, ending="")
