@@ -1,0 +1,111 @@
+"""The Python worker SDK against a real server: real Daphne and worker processes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from jobs.models import Job
+from registry.models import WorkerSession
+from registry.selectors import process_list
+from registry.services import credential_create
+from tests.live import DaphneServer, WorkerProcess, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Fast heartbeats: a worker whose heartbeats stall is declared dead within two seconds.
+FAST = {"UMS_HEARTBEAT_INTERVAL": "0.3", "UMS_HEARTBEAT_TIMEOUT": "2", "UMS_SWEEP_INTERVAL": "0.2"}
+
+
+def listed(*process_ids: str) -> bool:
+    return set(process_ids) <= set(process_list().values_list("pk", flat=True))
+
+
+def submit(server: DaphneServer, process_id: str, inputs: dict) -> str:
+    response = httpx.post(
+        f"{server.url}/processes/{process_id}/execution",
+        json={"inputs": inputs},
+        headers={"Prefer": "respond-async"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["jobID"]
+
+
+def final_status(server: DaphneServer, job_id: str, seconds: float = 30) -> dict:
+    def final() -> dict | None:
+        status = httpx.get(f"{server.url}/jobs/{job_id}", timeout=5).json()
+        return status if status["status"] in {"successful", "failed", "dismissed"} else None
+
+    return wait_until(final, seconds, f"job {job_id} to finish")
+
+
+@pytest.fixture
+def token() -> str:
+    return credential_create(name="sdk")[1]
+
+
+def test_progress_reports_show_in_the_job_status(token):
+    with DaphneServer() as server, WorkerProcess(server, token, "ums_worker.demo:worker"):
+        wait_until(lambda: listed("sleep"), 30, "the demo processes")
+        job_id = submit(server, "sleep", {"seconds": 2, "steps": 4})
+
+        def reporting_progress() -> dict | None:
+            status = httpx.get(f"{server.url}/jobs/{job_id}", timeout=5).json()
+            return status if 0 < (status.get("progress") or 0) < 100 else None
+
+        running = wait_until(reporting_progress, 20, "a progress report")
+        assert running["status"] == "running"
+        assert running["message"]
+        assert final_status(server, job_id)["status"] == "successful"
+
+
+def test_an_exception_in_a_handler_fails_the_job_with_its_detail(token):
+    with DaphneServer() as server, WorkerProcess(server, token, "ums_worker.demo:worker"):
+        wait_until(lambda: listed("fail"), 30, "the demo processes")
+        job_id = submit(server, "fail", {"message": "the river burst its banks"})
+        assert final_status(server, job_id)["status"] == "failed"
+        problem = httpx.get(f"{server.url}/jobs/{job_id}/results", timeout=5).json()
+        assert "ValueError" in problem["detail"] and "the river burst its banks" in problem["detail"]
+
+
+def test_blocking_handlers_run_capacity_at_once_and_heartbeats_go_on(token):
+    demo = ["ums_worker.demo:worker", "--capacity", "2"]
+    with DaphneServer(**FAST) as server, WorkerProcess(server, token, *demo):
+        wait_until(lambda: listed("sleep"), 30, "the demo processes")
+        jobs = [submit(server, "sleep", {"seconds": 3, "steps": 1}) for _ in range(3)]
+        wait_until(lambda: Job.objects.filter(status="running").count() == 2, 20, "two running jobs")
+        assert Job.objects.filter(pk__in=jobs, status="accepted", session__isnull=True).count() == 1
+        for job_id in jobs:
+            assert final_status(server, job_id)["status"] == "successful"
+        # Three-second blocking handlers outlived the two-second heartbeat timeout: no requeue.
+        assert set(Job.objects.filter(pk__in=jobs).values_list("attempts", flat=True)) == {1}
+        assert WorkerSession.objects.live().count() == 1
+
+
+def test_a_running_job_survives_a_server_restart(token):
+    server = DaphneServer()
+    with WorkerProcess(server, token, "ums_worker.demo:worker"):
+        with server:
+            wait_until(lambda: listed("sleep"), 30, "the demo processes")
+            job_id = submit(server, "sleep", {"seconds": 4, "steps": 4})
+            started = Job.objects.filter(pk=job_id, status="running")
+            wait_until(started.exists, 20, "the job to start")
+        # The server is down while the model runs on; the worker reconnects with `resume`.
+        with DaphneServer(port=server.port) as restarted:
+            status = final_status(restarted, job_id)
+    assert status["status"] == "successful"
+    assert Job.objects.get(pk=job_id).attempts == 1
+
+
+def test_pygeoapi_processors_run_through_the_adapter(token):
+    adapter = ["--pygeoapi", "pygeoapi.process.hello_world.HelloWorldProcessor"]
+    with DaphneServer() as server, WorkerProcess(server, token, *adapter):
+        wait_until(lambda: listed("hello-world"), 30, "pygeoapi's hello-world")
+        response = httpx.post(
+            f"{server.url}/processes/hello-world/execution",
+            json={"inputs": {"name": "Ada", "message": "Welcome"}},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json() == "Hello Ada! Welcome"
