@@ -151,7 +151,7 @@ def job_rejected(*, session: WorkerSession, job_id: str, reason: str = "", outbo
 @transaction.atomic
 def job_dismiss(*, job_id, outbox: Outbox) -> Job | None:
     """Dismisses a job: its worker is told to stop, its outputs go. Safe to repeat."""
-    job = Job.objects.select_for_update().filter(pk=job_id).select_related("session").first()
+    job = Job.objects.select_for_update(of=("self",)).filter(pk=job_id).select_related("session").first()
     if job is None or job.status == JobStatus.DISMISSED:
         return job
     if job.session is not None and not job.is_final:

@@ -102,7 +102,7 @@ def _jobs_resume(session: WorkerSession, job_ids: list[str]) -> tuple[list[str],
     """
     provided = set(session.processes.values_list("pk", flat=True))
     resumed: list[str] = []
-    jobs = Job.objects.select_for_update().filter(pk__in=job_ids, status__in=ACTIVE_STATUSES)
+    jobs = Job.objects.select_for_update(of=("self",)).filter(pk__in=job_ids, status__in=ACTIVE_STATUSES)
     for job in jobs.select_related("session"):
         held_elsewhere = (
             job.session is not None
