@@ -36,7 +36,7 @@ format: install
 
 # Production settings must pass Django's deployment checks.
 check-deploy: install
-	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=ums.example.org UMS_SECURE=1 \
+	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=ums.example.org UMS_HTTPS=1 \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -147,6 +148,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "ums_site.static_files.AsyncWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -188,6 +190,45 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Browser and transport security -----------------------------------------------------
+
+# Served over HTTPS (directly or behind a proxy that sets X-Forwarded-Proto): secure cookies,
+# HSTS and redirects to https. Off by default so that `make run` works on plain http.
+UMS_HTTPS = env_bool("UMS_HTTPS", False)
+if UMS_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("UMS_HSTS_SECONDS", 31536000)
+    # Subdomains and the preload list concern the whole domain, not this server: opt in.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("UMS_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("UMS_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# CORS for the HTTP API: web front ends on other origins may call it. Cookies are not sent
+# cross-origin (no credentials), so an open list exposes nothing a plain request would not.
+CORS_ALLOWED_ORIGINS = env_list("UMS_CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = r"^/(?!admin/|ws/).*$"
+CORS_EXPOSE_HEADERS = ["Location", "Link", "Preference-Applied", "Content-Disposition"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "prefer", "x-csrftoken", "x-requested-with"]
+
+# Largest request body read into memory (execute requests); bigger ones get 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UMS_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
