@@ -20,3 +20,11 @@ def job_get(job_id) -> Job | None:
 
 def job_list() -> QuerySet[Job]:
     return Job.objects.order_by("-created")
+
+
+def job_visible_to(job: Job, user) -> bool:
+    """Staff see every job; others only their own (anonymous clients: the anonymous ones)."""
+    if user is not None and user.is_staff:
+        return True
+    own_id = user.pk if user is not None and user.is_authenticated else None
+    return job.owner_id == own_id
