@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 
+from jobs.notifications import Outbox, outbox_deliver
 from registry.admin_display import pretty_json
 from registry.models import Process, WorkerCredential, WorkerSession
-from registry.services import credential_token_issue
+from registry.services import credential_revoke, credential_token_issue
 
 
 @admin.register(WorkerCredential)
@@ -15,13 +17,23 @@ class WorkerCredentialAdmin(admin.ModelAdmin):
     readonly_fields = ["token_prefix", "created_at", "last_used_at"]
     fields = ["name", "process_patterns", "is_active", "owner", "token_prefix", "created_at", "last_used_at"]
 
+    actions = ["revoke"]
+
     def save_model(self, request, obj: WorkerCredential, form, change: bool) -> None:
         if change:
+            revoking = "is_active" in form.changed_data and not obj.is_active
             super().save_model(request, obj, form, change)
+            if revoking:
+                _revoke(request, obj)
             return
         # The token exists only in this response: it is stored hashed.
         token = credential_token_issue(obj)
         messages.warning(request, f"The token of {obj.name} is {token} — copy it now, it is not shown again.")
+
+    @admin.action(description="Revoke the selected tokens (their workers are disconnected)")
+    def revoke(self, request, queryset) -> None:
+        for credential in queryset.filter(is_active=True):
+            _revoke(request, credential)
 
 
 @admin.register(WorkerSession)
@@ -60,3 +72,10 @@ class ProcessAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+def _revoke(request, credential: WorkerCredential) -> None:
+    outbox = Outbox()
+    closed = credential_revoke(credential=credential, outbox=outbox)
+    async_to_sync(outbox_deliver)(outbox)
+    messages.info(request, f"{credential.name} is revoked; {closed} connected worker session(s) closed.")

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from jobs.notifications import Outbox
+from jobs.scheduler import session_end
 from registry.models import Process, WorkerCredential, WorkerSession
 from registry.process_descriptions import InvalidDescription, description_validate
 from registry.tokens import token_display_prefix, token_generate, token_hash
@@ -180,3 +182,21 @@ def processes_unregister(*, session: WorkerSession, process_ids: list[str]) -> R
 def session_touch(*, session_id) -> bool:
     """Records that a session is alive; False if it was declared dead meanwhile."""
     return bool(WorkerSession.objects.live().filter(pk=session_id).update(last_seen_at=timezone.now()))
+
+
+def credential_revoke(*, credential: WorkerCredential, outbox: Outbox) -> int:
+    """Deactivates a token with immediate effect: its live sessions end, their jobs requeue."""
+    with transaction.atomic():
+        WorkerCredential.objects.filter(pk=credential.pk).update(is_active=False)
+        credential.is_active = False
+        sessions = list(credential.sessions.live().values_list("pk", "channel_name"))
+        for session_id, channel_name in sessions:
+            session_end(session_id=session_id, reason="token revoked", outbox=outbox)
+            outbox.to_session(channel_name, "session.terminate", reason="token revoked")
+    logger.warning(
+        "worker token %s (%s) revoked; %d session(s) closed",
+        credential.name,
+        credential.token_prefix,
+        len(sessions),
+    )
+    return len(sessions)
