@@ -11,6 +11,10 @@ from channels.testing import WebsocketCommunicator
 
 from registry.services import credential_create
 
+# Imported once, at collection: importing the ASGI module sets Django up again, which would
+# reconfigure logging in the middle of a test.
+from ums_site.asgi import application
+
 ECHO = {
     "id": "echo",
     "version": "1.0.0",
@@ -34,7 +38,6 @@ async def token_create(name: str = "test-worker", patterns: list[str] | None = N
 def communicator(
     token: str | None, *, headers: list[tuple[bytes, bytes]] | None = None
 ) -> WebsocketCommunicator:
-    from ums_site.asgi import application
 
     all_headers = list(headers or [])
     if token is not None:

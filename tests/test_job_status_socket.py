@@ -11,14 +11,12 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient
 
 from jobs.models import Job
-from tests.factories import receive, send
+from tests.factories import application, receive, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def browser(job_id: str, origin: bytes = b"http://localhost") -> WebsocketCommunicator:
-    from ums_site.asgi import application
-
     return WebsocketCommunicator(application, f"/ws/jobs/{job_id}/", headers=[(b"origin", origin)])
 
 
