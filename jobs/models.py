@@ -44,8 +44,10 @@ class Job(models.Model):
     last_credential = models.ForeignKey(
         "registry.WorkerCredential", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The session that last gave the job back (rejected it or left); others are tried first.
+    # The session that last gave the job back (rejected it, did not acknowledge it, or left),
+    # and when: that session is offered the job again only after UMS_RETRY_DELAY.
     previous_session_id = models.UUIDField(null=True, blank=True, editable=False)
+    requeued = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
     message = models.TextField(blank=True)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from jobs.notifications import Outbox
+from jobs.outputs import outputs_delete
 from registry.models import Process, WorkerSession
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def execute_event(job: Job) -> dict:
 
 def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
     """Assigns waiting jobs, oldest first, to live sessions with free capacity."""
+    now = timezone.now()
     with transaction.atomic():
         free = _free_capacity()
         if not free:
@@ -53,26 +55,34 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
             .order_by("created")[:limit]
         )
         sessions = {s.id: s for s in WorkerSession.objects.filter(pk__in=list(free))}
-        now = timezone.now()
         assigned = []
         for job in waiting:
-            candidates = [s for s in providers[job.process_id] if free.get(s, 0) > 0]
+            candidates = [
+                s for s in providers[job.process_id] if free.get(s, 0) > 0 and _may_take(s, job, now)
+            ]
             if not candidates:
                 continue
-            # Most free slots first; the session that gave the job back last only if alone.
-            session_id = max(candidates, key=lambda s: (s != job.previous_session_id, free[s]))
+            session_id = max(candidates, key=lambda s: free[s])  # spread the load
             free[session_id] -= 1
             session = sessions[session_id]
             job.session = session
             job.last_credential_id = session.credential_id
             job.attempts += 1
-            job.dispatched = now
+            job.dispatched = job.updated = now
             assigned.append(job)
             outbox.to_session(session.channel_name, "job.execute", frame=execute_event(job))
         Job.objects.bulk_update(assigned, ["session", "last_credential", "attempts", "dispatched", "updated"])
     if assigned:
         logger.info("dispatched %d job(s)", len(assigned))
     return len(assigned)
+
+
+def _may_take(session_id, job: Job, now) -> bool:
+    """A session that gave the job back gets it again only after a delay: offering it at once
+    to a worker that just rejected it would use up its attempts in a few milliseconds."""
+    if session_id != job.previous_session_id or job.requeued is None:
+        return True
+    return job.requeued <= now - timedelta(seconds=settings.UMS_RETRY_DELAY)
 
 
 def _free_capacity() -> dict:
@@ -118,7 +128,10 @@ def job_requeue(job: Job, *, reason: str, outbox: Outbox) -> None:
     The caller holds the job's row lock.
     """
     now = timezone.now()
+    # Outputs uploaded by the attempt that ended are not results of the next one.
+    outputs_delete(job.results.all())
     job.previous_session_id = job.session_id
+    job.requeued = now
     job.session = None
     job.dispatched = None
     if job.attempts >= settings.UMS_JOB_MAX_ATTEMPTS:
@@ -153,6 +166,7 @@ def session_end(*, session_id, reason: str, outbox: Outbox) -> bool:
         session.disconnected_at = timezone.now()
         session.close_reason = reason[:200]
         session.save(update_fields=["disconnected_at", "close_reason"])
+        session.processes.update(provider_left_at=session.disconnected_at)
         session.processes.clear()
         requeued = session_jobs_requeue(
             session=session, reason=f"worker session ended ({reason})", outbox=outbox
@@ -172,8 +186,24 @@ def sweep(*, outbox: Outbox) -> None:
             # If the socket is still open somewhere, its consumer closes it.
             outbox.to_session(channel_name, "session.terminate", reason="missed heartbeats")
     _requeue_unacknowledged(now, outbox)
+    _requeue_orphaned(outbox)
     _fail_unserved(now, outbox)
     jobs_dispatch(outbox=outbox)
+
+
+def sessions_end_orphaned(*, started, outbox: Outbox) -> int:
+    """Ends, when an instance starts, the sessions that no instance can be holding any more.
+
+    Those recorded under this instance's id before it started belong to a previous life of it
+    (with a stable `UMS_INSTANCE_ID`); with the in-memory channel layer, which cannot reach
+    across processes, so do those of every other instance. Without this they would wait for
+    the heartbeat timeout, and jobs dispatched to them meanwhile for the acknowledgement one.
+    """
+    orphaned = Q(instance=settings.UMS_INSTANCE_ID, connected_at__lt=started)
+    if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
+        orphaned |= ~Q(instance=settings.UMS_INSTANCE_ID)
+    sessions = WorkerSession.objects.live().filter(orphaned).values_list("pk", flat=True)
+    return sum(session_end(session_id=pk, reason="server restarted", outbox=outbox) for pk in sessions)
 
 
 def _requeue_unacknowledged(now, outbox: Outbox) -> None:
@@ -187,19 +217,39 @@ def _requeue_unacknowledged(now, outbox: Outbox) -> None:
             job_requeue(job, reason="the worker did not acknowledge the job in time", outbox=outbox)
 
 
+def _requeue_orphaned(outbox: Outbox) -> None:
+    """Active jobs whose session is gone (deleted by staff) or ended without taking them along."""
+    with transaction.atomic():
+        orphaned = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            Q(status=JobStatus.RUNNING, session__isnull=True)
+            | Q(status__in=ACTIVE_STATUSES, session__disconnected_at__isnull=False)
+        )
+        for job in orphaned:
+            job_requeue(job, reason="its worker session is gone", outbox=outbox)
+
+
 def _fail_unserved(now, outbox: Outbox) -> None:
+    """Fails jobs whose process nobody has provided for the queue timeout.
+
+    The wait counts from the job's creation or from the moment the last provider left,
+    whichever is later.
+    """
     deadline = now - timedelta(seconds=settings.UMS_QUEUE_TIMEOUT)
     live_provider = WorkerSession.objects.live().filter(processes=OuterRef("process_id"))
     with transaction.atomic():
         unserved = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            ~Exists(live_provider), status=JobStatus.ACCEPTED, session__isnull=True, created__lt=deadline
+            Q(process__provider_left_at__isnull=True) | Q(process__provider_left_at__lt=deadline),
+            ~Exists(live_provider),
+            status=JobStatus.ACCEPTED,
+            session__isnull=True,
+            created__lt=deadline,
         )
         for job in unserved:
             job.status = JobStatus.FAILED
             job.finished = now
             job.message = (
-                f"No worker provided process '{job.process_id}' within "
-                f"{settings.UMS_QUEUE_TIMEOUT:g} s of queueing"
+                f"No worker provided process '{job.process_id}' for "
+                f"{settings.UMS_QUEUE_TIMEOUT:g} s while the job was queued"
             )
             job.error = {"title": "No worker available", "detail": job.message}
             job.save()

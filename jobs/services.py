@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from jobs.models import Job, JobOutput, JobStatus
 from jobs.notifications import Outbox
+from jobs.outputs import outputs_delete
 from jobs.scheduler import job_requeue, jobs_dispatch
 from registry.models import Process, WorkerSession
 from registry.protocol import ProtocolError
@@ -45,13 +46,16 @@ def job_create(
 
 
 def _reported_job(session: WorkerSession, job_id: str) -> Job | None:
-    """The job a worker reports on, locked; None when it was dismissed (late reports drop)."""
+    """The job a worker reports on, locked.
+
+    None for a report on a job that is already final (dismissed, or a frame the worker sent
+    again after a reconnect): it is dropped, so a late report never reopens or changes a job.
+    """
     job = Job.objects.select_for_update().filter(pk=job_id).first()
-    if (
-        job is not None
-        and job.status == JobStatus.DISMISSED
-        and job.last_credential_id == session.credential_id
-    ):
+    if job is not None and job.is_final and job.last_credential_id == session.credential_id:
+        logger.info(
+            "dropped a late report of session %s on job %s, which is %s", session.id, job_id, job.status
+        )
         return None
     if job is None or job.session_id != session.id:
         logger.warning("session %s reported on job %s, which is not assigned to it", session.id, job_id)
@@ -99,21 +103,22 @@ def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dic
         raise ProtocolError(
             "invalid-outputs", f"outputs not in the process description: {unknown}", job=job_id
         )
-    uploaded = {o.output_id: o for o in job.results.all()}
-    for output_id, output in outputs.items():
-        if "href" in output and (output_id not in uploaded or not uploaded[output_id].file):
-            raise ProtocolError(
-                "invalid-outputs", f"output '{output_id}' refers to an upload that was not made", job=job_id
-            )
+    uploaded = set(job.results.values_list("output_id", flat=True))
+    missing = sorted(i for i, output in outputs.items() if "href" in output and i not in uploaded)
+    if missing:
+        raise ProtocolError(
+            "invalid-outputs", f"outputs refer to uploads that were not made: {missing}", job=job_id
+        )
+    # Uploads the final frame does not refer to are not results.
+    by_reference = [i for i, output in outputs.items() if "href" in output]
+    outputs_delete(job.results.exclude(output_id__in=by_reference))
     for output_id, output in outputs.items():
         if "value" in output:
-            JobOutput.objects.update_or_create(
-                job=job,
-                output_id=output_id,
-                defaults={"value": output["value"], "media_type": output.get("mediaType", ""), "file": None},
+            JobOutput.objects.create(
+                job=job, output_id=output_id, value=output["value"], media_type=output.get("mediaType", "")
             )
         elif output.get("mediaType"):
-            JobOutput.objects.filter(pk=uploaded[output_id].pk).update(media_type=output["mediaType"])
+            job.results.filter(output_id=output_id).update(media_type=output["mediaType"])
     _finish(job, JobStatus.SUCCESSFUL, "Finished", outbox)
 
 
@@ -150,20 +155,24 @@ def job_rejected(*, session: WorkerSession, job_id: str, reason: str = "", outbo
 
 @transaction.atomic
 def job_dismiss(*, job_id, outbox: Outbox) -> Job | None:
-    """Dismisses a job: its worker is told to stop, its outputs go. Safe to repeat."""
+    """Dismisses a job: its worker is told to stop, its outputs go. Safe to repeat.
+
+    The worker's slot is free at once (the SDK stops counting a cancelled job), so the next
+    waiting job is dispatched.
+    """
     job = Job.objects.select_for_update(of=("self",)).filter(pk=job_id).select_related("session").first()
     if job is None or job.status == JobStatus.DISMISSED:
         return job
-    if job.session is not None and not job.is_final:
+    held_slot = job.session is not None and not job.is_final
+    if held_slot:
         outbox.to_session(job.session.channel_name, "job.cancel", job=str(job.id))
-    for output in job.results.all():
-        if output.file:
-            output.file.delete(save=False)
-    job.results.all().delete()
+    outputs_delete(job.results.all())
     job.status = JobStatus.DISMISSED
     job.session = None
     job.finished = job.finished or timezone.now()
     job.message = "Dismissed"
     job.save()
     outbox.job_changed(job)
+    if held_slot:
+        jobs_dispatch(outbox=outbox)
     return job

@@ -12,11 +12,16 @@ import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from jobs.notifications import Outbox, outbox_deliver
-from jobs.scheduler import sweep
+from jobs.scheduler import sessions_end_orphaned, sweep
 
 logger = logging.getLogger(__name__)
+
+
+# Sessions recorded under this instance's id before this moment are from a previous life.
+STARTED = timezone.now()
 
 
 @database_sync_to_async
@@ -26,7 +31,18 @@ def _sweep_once() -> Outbox:
     return outbox
 
 
+@database_sync_to_async
+def _orphans_end() -> Outbox:
+    outbox = Outbox()
+    sessions_end_orphaned(started=STARTED, outbox=outbox)
+    return outbox
+
+
 async def sweep_forever() -> None:
+    try:
+        await outbox_deliver(await _orphans_end())
+    except Exception:  # the heartbeat timeout ends them too, only later
+        logger.exception("could not end the sessions of a previous run")
     while True:
         try:
             await outbox_deliver(await _sweep_once())

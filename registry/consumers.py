@@ -120,6 +120,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             capacity=data["capacity"],
             processes=data["processes"],
             resume=data.get("resume", []),
+            outbox=outbox,
         )
 
     async def _registered(self, change: Callable[[], services.Registration]) -> None:

@@ -88,6 +88,9 @@ class Process(models.Model):
     version = models.CharField(max_length=100)
     description = models.JSONField(help_text="The OGC process description as registered.")
     providers = models.ManyToManyField(WorkerSession, related_name="processes", blank=True)
+    # When a provider last stopped providing it: queued jobs of a process nobody provides any
+    # more wait the queue timeout from then, not from their creation.
+    provider_left_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

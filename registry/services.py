@@ -73,6 +73,7 @@ def session_open(
     capacity: int,
     processes: list[Any],
     resume: list[str],
+    outbox: Outbox,
 ) -> SessionOpened:
     now = timezone.now()
     session = WorkerSession.objects.create(
@@ -84,7 +85,7 @@ def session_open(
         last_seen_at=now,
     )
     registration = processes_register(session=session, descriptions=processes)
-    resumed, not_resumed = _jobs_resume(session, resume)
+    resumed, not_resumed = _jobs_resume(session, resume, outbox)
     logger.info(
         "worker %s connected as session %s (capacity %d, %d process(es), %d resumed)",
         name,
@@ -96,11 +97,14 @@ def session_open(
     return SessionOpened(session, registration, resumed, not_resumed)
 
 
-def _jobs_resume(session: WorkerSession, job_ids: list[str]) -> tuple[list[str], list[str]]:
+def _jobs_resume(session: WorkerSession, job_ids: list[str], outbox: Outbox) -> tuple[list[str], list[str]]:
     """Gives back to a reconnecting worker the jobs it says it is still running.
 
-    Only jobs its credential held last, that are not final and that no other live session
-    holds, so a job is never run twice.
+    Only jobs its credential held last, that are not final and that no live session of another
+    credential holds. The old session of the worker usually still looks live (its server died
+    or has not noticed the lost socket yet): the job moves from it. If it was instead another
+    worker process with the same token that got the job after a requeue, that one is told to
+    stop, so the job does not run twice for long.
     """
     provided = set(session.processes.values_list("pk", flat=True))
     resumed: list[str] = []
@@ -117,6 +121,8 @@ def _jobs_resume(session: WorkerSession, job_ids: list[str]) -> tuple[list[str],
             or job.process_id not in provided
         ):
             continue
+        if job.session is not None and job.session.is_live:
+            outbox.to_session(job.session.channel_name, "job.cancel", job=str(job.id))
         job.session = session
         job.status = JobStatus.RUNNING
         job.started = job.started or timezone.now()
@@ -176,6 +182,7 @@ def processes_unregister(*, session: WorkerSession, process_ids: list[str]) -> R
         else:
             registration.reject(process_id, "this session does not provide this process")
     session.processes.remove(*registration.accepted)
+    Process.objects.filter(pk__in=registration.accepted).update(provider_left_at=timezone.now())
     return registration
 
 

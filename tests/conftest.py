@@ -8,6 +8,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from tests.factories import communicator, hello, receive, send, token_create
+from tests.live_processes import processes, pytest_runtest_makereport  # noqa: F401 (fixture, hook)
 
 # The on-disk SQLite test database lives here (see settings).
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)

@@ -84,6 +84,10 @@ def database_from_url(url: str) -> dict:
         # Several threads write the same SQLite file: wait for the lock instead of failing.
         config.setdefault("OPTIONS", {})["timeout"] = 20
         config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
+        # Take the write lock when a transaction begins: a deferred one that reads and then
+        # writes (the scheduler's) fails at once with "database is locked" if another process
+        # wrote meanwhile, whatever the timeout.
+        config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     config["TEST"] = {"NAME": _test_database_name(config)}
     return config
 
@@ -293,6 +297,9 @@ UMS_QUEUE_TIMEOUT = env_float("UMS_QUEUE_TIMEOUT", 3600.0, minimum=1.0)
 UMS_SYNC_TIMEOUT = env_float("UMS_SYNC_TIMEOUT", 30.0, minimum=0.0)
 # Seconds a worker has to answer job.execute with job.started before the job is requeued.
 UMS_ACK_TIMEOUT = env_float("UMS_ACK_TIMEOUT", 30.0, minimum=0.1)
+# Seconds before a job a session gave back (rejected, did not acknowledge) is offered to that
+# same session again; other sessions may take it at once.
+UMS_RETRY_DELAY = env_float("UMS_RETRY_DELAY", 5.0, minimum=0.0)
 # Seconds between heartbeats a worker is asked for, and after which a silent session is dead.
 UMS_HEARTBEAT_INTERVAL = env_float("UMS_HEARTBEAT_INTERVAL", 15.0, minimum=0.1)
 UMS_HEARTBEAT_TIMEOUT = env_float("UMS_HEARTBEAT_TIMEOUT", 45.0, minimum=0.2)

@@ -1,0 +1,41 @@
+"""Rows for scheduler tests that need sessions and jobs in a given state without sockets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from jobs.models import Job
+from registry.models import Process, WorkerSession
+from registry.services import credential_create
+from tests.factories import ECHO
+
+
+def session_create(*, instance: str | None = None, connected_at: datetime | None = None) -> WorkerSession:
+    credential, _ = credential_create(name=f"worker-{WorkerSession.objects.count()}")
+    session = WorkerSession.objects.create(
+        credential=credential,
+        name=credential.name,
+        channel_name=f"specific.test!{credential.pk}",
+        instance=instance or settings.UMS_INSTANCE_ID,
+        last_seen_at=timezone.now(),
+    )
+    if connected_at is not None:  # auto_now_add: set after creation
+        WorkerSession.objects.filter(pk=session.pk).update(connected_at=connected_at)
+    process, _ = Process.objects.get_or_create(pk="echo", defaults={"version": "1.0.0", "description": ECHO})
+    process.providers.add(session)
+    return session
+
+
+def running_job_create(session: WorkerSession) -> Job:
+    return Job.objects.create(
+        process_id="echo",
+        session=session,
+        last_credential=session.credential,
+        status="running",
+        attempts=1,
+        dispatched=timezone.now(),
+        started=timezone.now(),
+    )

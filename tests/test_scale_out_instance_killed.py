@@ -1,0 +1,40 @@
+"""kill -9 of one of two server instances on PostgreSQL + Redis while its workers hold jobs: the
+survivor declares its sessions dead by their missed heartbeats and the jobs finish elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.models import Job
+from registry.models import WorkerSession
+from tests.live_processes import all_final, scale_out, wait_until, worker_token
+
+pytestmark = [pytest.mark.e2e, scale_out, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_survivor_requeues_the_jobs_of_a_killed_instance(processes):
+    doomed, survivor = processes.server(name="doomed"), processes.server(name="survivor")
+    token = worker_token()
+    stranded_worker = processes.worker(doomed, token, name="stranded", capacity=2)
+    processes.worker(survivor, token, name="rescuer", capacity=2)
+    jobs = [survivor.execute("work", {"message": str(n), "seconds": 2}) for n in range(4)]
+    stranded = wait_until(
+        lambda: {
+            str(pk)
+            for pk in Job.objects.filter(status="running", session__name="stranded").values_list(
+                "pk", flat=True
+            )
+        },
+        what="the doomed instance's worker to run jobs",
+    )
+
+    doomed.process.kill()
+
+    wait_until(lambda: all_final(jobs), what="every job to end", seconds=60)
+    assert WorkerSession.objects.get(name="stranded").close_reason == "missed heartbeats"
+    for job in Job.objects.filter(pk__in=jobs):
+        assert job.status == "successful", job.message
+        assert job.results.get().value == job.inputs["message"]
+        assert job.attempts == (2 if str(job.pk) in stranded else 1)
+    rescued = [run["job"] for run in processes.executions() if run["pid"] != stranded_worker.popen.pid]
+    assert set(rescued) == set(jobs)
