@@ -1,26 +1,22 @@
 """Real Daphne servers and real workers, as subprocesses, for fault-injection tests.
 
-The `processes` fixture starts them on free ports against the test database pytest-django
-created (so tests must use `django_db(transaction=True)`: rows are committed and visible to the
-servers) and stops every one of them at teardown, also when the test failed. Faults are
-injected with `kill -9` (`Managed.kill`).
+Builds on tests/live.py. The `processes` fixture starts them on free ports against the test
+database pytest-django created (so tests must use `django_db(transaction=True)`: rows are
+committed and visible to the servers), keeps each one's output in a log file (printed when the
+test fails) and stops every one of them at teardown, also on failure. Faults are injected with
+`kill -9` (`LoggedProcess.kill`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -30,15 +26,15 @@ from django.db import connection
 from jobs.models import Job
 from registry.models import WorkerSession
 from registry.services import credential_create
+from tests.live import ROOT, ChildProcess, free_port, server_environment, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-IS_POSTGRES = connection.vendor == "postgresql"
 HAS_REDIS = bool(settings.REDIS_URL)
 
-# Both settings: several instances need a shared database and a shared channel layer.
+# Several instances need a shared database and a shared channel layer.
 scale_out = pytest.mark.skipif(
-    not (IS_POSTGRES and HAS_REDIS), reason="needs DATABASE_URL on PostgreSQL and REDIS_URL"
+    not (connection.vendor == "postgresql" and HAS_REDIS),
+    reason="needs DATABASE_URL on PostgreSQL and REDIS_URL",
 )
 
 # Short enough that faults are noticed within seconds; the sweep notices them.
@@ -48,60 +44,34 @@ FAST_SETTINGS = {
     "UMS_ACK_TIMEOUT": "2",
     "UMS_SWEEP_INTERVAL": "0.2",
     "UMS_JOB_MAX_ATTEMPTS": "3",
+    "UMS_LOG_LEVEL": "INFO",
 }
 STARTUP_SECONDS = 30.0
 
 
-def wait_until[T](condition: Callable[[], T], *, what: str, seconds: float = 30.0) -> T:
-    """Polls `condition` until it returns something truthy, which it returns; bounded."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
-        time.sleep(0.1)
+class LoggedProcess(ChildProcess):
+    """A subprocess whose output goes to a log file the test can read (and prints on failure)."""
 
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+        super().__init__(command, env)
+        self.name = name
+        self.log = log
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    def start(self) -> LoggedProcess:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
 
-
-def database_url() -> str:
-    """The URL of the test database pytest-django created, for the subprocesses."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    credentials = quote(db["USER"] or "", safe="") + (
-        f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    )
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@dataclass
-class Managed:
-    """One subprocess and its log file."""
-
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-    def kill(self) -> None:
-        """kill -9: no goodbye, no closing handshake."""
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -110,7 +80,7 @@ class Managed:
 
 @dataclass
 class Server:
-    process: Managed
+    process: LoggedProcess
     port: int
 
     @property
@@ -135,7 +105,7 @@ class Processes:
     """Starts servers and workers; `stop_all` (the fixture's teardown) ends every one."""
 
     tmp_path: Path
-    started: list[Managed] = field(default_factory=list)
+    started: list[LoggedProcess] = field(default_factory=list)
     channel_prefix: str = field(default_factory=lambda: f"ums-test-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -145,74 +115,56 @@ class Processes:
         path.mkdir(exist_ok=True)
         return path
 
-    def _start(self, name: str, command: list[str], env: dict[str, str]) -> Managed:
-        log = self.tmp_path / f"{name}.log"
-        full_env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "ums_worker" / "src"), str(ROOT)]),
-            "PYTHONUNBUFFERED": "1",
-            **env,
-        }
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        managed = Managed(name, popen, log)
-        self.started.append(managed)
-        return managed
+    def _start(self, name: str, command: list[str], **env: str) -> LoggedProcess:
+        process = LoggedProcess(name, command, server_environment(**env), self.tmp_path / f"{name}.log")
+        self.started.append(process)
+        return process.start()
 
     def server(self, *, port: int | None = None, name: str = "server", **ums_settings: str) -> Server:
         """A Daphne instance on the test database; returns once it answers HTTP."""
         port = port or free_port()
         env = {
-            "SECRET_KEY": "test-only-secret-key",
-            "DEBUG": "1",
-            "DATABASE_URL": database_url(),
             "UMS_CHANNEL_PREFIX": self.channel_prefix,
             "UMS_MEDIA_ROOT": str(self.tmp_path / "media"),
             **FAST_SETTINGS,
             **ums_settings,
         }
-        if HAS_REDIS:
-            env["REDIS_URL"] = settings.REDIS_URL
         command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ums_site.asgi:application"]
-        server = Server(self._start(f"{name}-{port}", command, env), port)
-        wait_until(
-            lambda: self._answers(server), what=f"{name} to answer on port {port}", seconds=STARTUP_SECONDS
-        )
+        server = Server(self._start(f"{name}-{port}", command, **env), port)
+        wait_until(lambda: self._answers(server), STARTUP_SECONDS, f"{name} to answer on port {port}")
         return server
 
     def _answers(self, server: Server) -> bool:
-        if server.process.popen.poll() is not None:
+        if server.process.process.poll() is not None:
             raise AssertionError(f"{server.process.name} exited:\n{server.process.tail()}")
         try:
             return httpx.get(f"{server.url}/conformance", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
-    def worker(self, server: Server, token: str, *, name: str = "worker", capacity: int = 1) -> Managed:
+    def worker(self, server: Server, token: str, *, name: str = "worker", capacity: int = 1) -> LoggedProcess:
         """The SDK's CLI serving tests/e2e_worker.py."""
         command = [
             PYTHON, "-m", "ums_worker", "--server", server.url, "--name", name,
             "--capacity", str(capacity), "tests.e2e_worker:worker",
         ]  # fmt: skip
         env = {"UMS_WORKER_TOKEN": token, "UMS_E2E_EXECUTIONS": str(self.executions_dir)}
-        return self._connected(self._start(name, command, env))
+        return self._connected(self._start(name, command, **env))
 
-    def misbehaving_worker(self, server: Server, token: str, *, mode: str) -> Managed:
+    def misbehaving_worker(self, server: Server, token: str, *, mode: str) -> LoggedProcess:
         """tests/misbehaving_worker.py: a worker that never acknowledges jobs, or rejects them."""
         command = [PYTHON, str(ROOT / "tests" / "misbehaving_worker.py"), server.url, mode]
-        return self._connected(self._start(mode, command, {"UMS_WORKER_TOKEN": token}))
+        return self._connected(self._start(mode, command, UMS_WORKER_TOKEN=token))
 
-    def _connected(self, worker: Managed) -> Managed:
+    def _connected(self, worker: LoggedProcess) -> LoggedProcess:
         """Returns once the worker has a live session (its name is the session's)."""
 
         def connected() -> bool:
-            if worker.popen.poll() is not None:
+            if worker.process.poll() is not None:
                 raise AssertionError(f"{worker.name} exited:\n{worker.tail()}")
             return WorkerSession.objects.live().filter(name=worker.name).exists()
 
-        wait_until(connected, what=f"{worker.name} to connect", seconds=STARTUP_SECONDS)
+        wait_until(connected, STARTUP_SECONDS, f"{worker.name} to connect")
         return worker
 
     def executions(self) -> list[dict[str, Any]]:
@@ -221,11 +173,11 @@ class Processes:
         return sorted((json.loads(line) for line in lines), key=lambda run: run["at"])
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name} (exit {p.popen.poll()})\n{p.tail()}" for p in self.started)
+        return "\n".join(f"--- {p.name} (exit {p.process.poll()})\n{p.tail()}" for p in self.started)
 
     def stop_all(self) -> None:
-        for managed in reversed(self.started):
-            managed.stop()
+        for process in reversed(self.started):
+            process.stop()
 
 
 @pytest.fixture
@@ -256,9 +208,7 @@ def worker_token(name: str = "e2e") -> str:
 def job_wait(job_id: str, status: str, *, seconds: float = 30.0) -> Job:
     """The job, once it has this status."""
     return wait_until(
-        lambda: Job.objects.filter(pk=job_id, status=status).first(),
-        what=f"job {job_id} to be {status}",
-        seconds=seconds,
+        lambda: Job.objects.filter(pk=job_id, status=status).first(), seconds, f"job {job_id} to be {status}"
     )
 
 

@@ -21,11 +21,11 @@ def test_jobs_of_a_process_nobody_provides_fail_after_the_queue_timeout(processe
     worker.kill()
 
     wait_until(
-        lambda: httpx.get(f"{server.url}/processes").json()["processes"] == [], what="no process listed"
+        lambda: httpx.get(f"{server.url}/processes").json()["processes"] == [], message="no process listed"
     )
     # The requeued job waits again, for the queue timeout counted from the worker's departure.
     job_wait(running, "accepted")
-    wait_until(lambda: all_final([running, queued]), what="both jobs to end", seconds=20)
+    wait_until(lambda: all_final([running, queued]), 20, "both jobs to end")
     for job in Job.objects.filter(pk__in=[running, queued]):
         assert job.status == "failed"
         assert job.message == "No worker provided process 'work' for 2 s while the job was queued"

@@ -15,13 +15,13 @@ def test_a_restarted_server_recovers_every_job(processes):
     server = processes.server()
     processes.worker(server, worker_token(), capacity=2)
     jobs = [server.execute("work", {"message": str(n), "seconds": 3}) for n in range(5)]
-    wait_until(lambda: Job.objects.filter(status="running").count() == 2, what="two jobs to run")
+    wait_until(lambda: Job.objects.filter(status="running").count() == 2, message="two jobs to run")
     running = set(map(str, Job.objects.filter(status="running").values_list("pk", flat=True)))
 
     server.process.kill()
     processes.server(port=server.port, name="restarted")
 
-    wait_until(lambda: all_final(jobs), what="every job to end", seconds=60)
+    wait_until(lambda: all_final(jobs), 60, "every job to end")
     assert set(Job.objects.filter(pk__in=jobs).values_list("status", flat=True)) == {"successful"}
     for job in Job.objects.filter(pk__in=jobs):
         assert job.results.get().value == job.inputs["message"]

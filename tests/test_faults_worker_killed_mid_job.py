@@ -16,7 +16,7 @@ def test_the_job_of_a_killed_worker_finishes_on_another(processes):
     job_id = server.execute("work", {"message": "survived", "seconds": 3})
     job_wait(job_id, "running")
     processes.worker(server, token, name="rescuer")
-    wait_until(lambda: len(processes.executions()) == 1, what="the first worker to start the job")
+    wait_until(lambda: len(processes.executions()) == 1, message="the first worker to start the job")
 
     doomed.kill()
 
@@ -25,4 +25,4 @@ def test_the_job_of_a_killed_worker_finishes_on_another(processes):
     assert job.results.get().value == "survived"
     runs = processes.executions()
     assert [run["attempt"] for run in runs] == [1, 2]
-    assert runs[0]["pid"] == doomed.popen.pid and runs[1]["pid"] != doomed.popen.pid
+    assert runs[0]["pid"] == doomed.pid and runs[1]["pid"] != doomed.pid

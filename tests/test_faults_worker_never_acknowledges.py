@@ -14,7 +14,7 @@ def test_an_unacknowledged_job_goes_to_another_worker(processes):
     token = worker_token()
     silent = processes.misbehaving_worker(server, token, mode="never-ack")
     job_id = server.execute("work", {"message": "acknowledged"})
-    wait_until(lambda: f"job.execute {job_id}" in silent.tail(), what="the silent worker to get the job")
+    wait_until(lambda: f"job.execute {job_id}" in silent.tail(), message="the silent worker to get the job")
 
     processes.worker(server, token, name="willing")
 

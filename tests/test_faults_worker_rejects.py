@@ -16,7 +16,9 @@ def test_a_rejected_job_runs_on_another_worker(processes):
     token = worker_token()
     choosy = processes.misbehaving_worker(server, token, mode="reject")
     job_id = server.execute("work", {"message": "taken"})
-    wait_until(lambda: f"job.execute {job_id}" in choosy.tail(), what="the rejecting worker to get the job")
+    wait_until(
+        lambda: f"job.execute {job_id}" in choosy.tail(), message="the rejecting worker to get the job"
+    )
     processes.worker(server, token, name="willing")
 
     job = job_wait(job_id, "successful")

@@ -25,16 +25,16 @@ def test_the_survivor_requeues_the_jobs_of_a_killed_instance(processes):
                 "pk", flat=True
             )
         },
-        what="the doomed instance's worker to run jobs",
+        message="the doomed instance's worker to run jobs",
     )
 
     doomed.process.kill()
 
-    wait_until(lambda: all_final(jobs), what="every job to end", seconds=60)
+    wait_until(lambda: all_final(jobs), 60, "every job to end")
     assert WorkerSession.objects.get(name="stranded").close_reason == "missed heartbeats"
     for job in Job.objects.filter(pk__in=jobs):
         assert job.status == "successful", job.message
         assert job.results.get().value == job.inputs["message"]
         assert job.attempts == (2 if str(job.pk) in stranded else 1)
-    rescued = [run["job"] for run in processes.executions() if run["pid"] != stranded_worker.popen.pid]
+    rescued = [run["job"] for run in processes.executions() if run["pid"] != stranded_worker.pid]
     assert set(rescued) == set(jobs)
