@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class JobStatus(models.TextChoices):
@@ -35,6 +36,8 @@ class Job(models.Model):
     outputs = models.JSONField(default=dict, blank=True)
     response = models.CharField(max_length=8, choices=ResponseType.choices, default=ResponseType.RAW)
     subscriber = models.JSONField(default=dict, blank=True)
+    # The API's base URL as the client reached it, for absolute links in callbacks.
+    links_base = models.CharField(max_length=500, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # The live session the job is assigned to; null while it waits in the queue.
     session = models.ForeignKey(
@@ -96,3 +99,30 @@ class JobOutput(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.output_id}"
+
+
+class CallbackDelivery(models.Model):
+    """A POST a job owes its subscriber (OGC callbacks), kept until delivered or given up.
+
+    Recorded in the transaction of the job's change, so a crash cannot lose it; any server
+    instance delivers it (see jobs.callbacks).
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="callbacks")
+    url = models.URLField(max_length=2000)
+    payload = models.JSONField()
+    # Bumped when a newer progress report replaces the payload of an undelivered callback.
+    revision = models.PositiveIntegerField(default=0)
+    pending = models.BooleanField(default=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the next attempt may start (also a lease while an instance is posting it).
+    due = models.DateTimeField(default=timezone.now)
+    delivered = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due"], name="callback_due", condition=Q(pending=True))]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} → {self.url}"

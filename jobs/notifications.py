@@ -14,6 +14,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from jobs.callbacks import callback_enqueue, callbacks_kick
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,12 +28,15 @@ def job_group(job_id: object) -> str:
 class Outbox:
     to_channels: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     to_groups: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    callbacks: bool = False
 
     def to_session(self, channel_name: str, event_type: str, **fields: Any) -> None:
         """An event for the consumer holding a worker's socket (`job.execute`, …)."""
         self.to_channels.append((channel_name, {"type": event_type, **fields}))
 
     def job_changed(self, job) -> None:
+        # Callbacks are the durable part of the outbox: recorded in the change's transaction.
+        self.callbacks |= callback_enqueue(job)
         self.to_groups.append(
             (
                 job_group(job.id),
@@ -40,12 +45,14 @@ class Outbox:
         )
 
     def __bool__(self) -> bool:
-        return bool(self.to_channels or self.to_groups)
+        return bool(self.to_channels or self.to_groups or self.callbacks)
 
 
 async def outbox_deliver(outbox: Outbox) -> None:
     if not outbox:
         return
+    if outbox.callbacks:
+        callbacks_kick()
     layer = get_channel_layer()
     for channel, message in outbox.to_channels:
         try:

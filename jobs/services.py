@@ -30,6 +30,7 @@ def job_create(
     response: str = "raw",
     subscriber: dict[str, str] | None = None,
     owner=None,
+    links_base: str = "",
     outbox: Outbox,
 ) -> Job:
     """Queues a job (inputs already validated) and dispatches what can run now."""
@@ -40,6 +41,7 @@ def job_create(
         response=response,
         subscriber=subscriber or {},
         owner=owner if owner is not None and owner.is_authenticated else None,
+        links_base=links_base,
     )
     jobs_dispatch(outbox=outbox)
     return job

@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from jobs.callbacks import callbacks_kick
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.scheduler import sessions_end_orphaned, sweep
 
@@ -46,6 +47,7 @@ async def sweep_forever() -> None:
     while True:
         try:
             await outbox_deliver(await _sweep_once())
+            callbacks_kick()  # retries, and callbacks whose first kick was lost
         except asyncio.CancelledError:
             raise
         except Exception:  # a database hiccup must not end recovery for good

@@ -5,35 +5,59 @@ Everything a client can get wrong is checked here, before a job exists.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from jobs.callbacks import SUBSCRIBER_KEYS, callback_url_problem
 from ogc.problems import invalid_parameter
 from registry.models import Process
 from registry.process_descriptions import value_schema
 
 SYNC, ASYNC = "sync-execute", "async-execute"
+RESPOND_ASYNC = "respond-async"
+QUALIFIED_KEYS = {"value", "mediaType", "encoding", "schema"}
+REFERENCE_KEYS = {"href", "rel", "type", "hreflang", "title"}
+
+# OpenAPI's `format: byte` (and JSON Schema's base64 content) is base64 text in JSON.
+FORMATS = FormatChecker()
 
 
-def prefers_async(prefer_header: str) -> bool:
-    """Whether `Prefer` asks for `respond-async` (RFC 7240: case-insensitive, comma-separated)."""
-    for preference in prefer_header.split(","):
-        token = preference.split(";")[0].split("=")[0].strip().lower()
-        if token == "respond-async":
-            return True
-    return False
+@FORMATS.checks("byte", raises=(binascii.Error, ValueError))
+def _is_base64(value: object) -> bool:
+    if isinstance(value, str):
+        base64.b64decode(value, validate=True)
+    return True
 
 
-def execution_mode(process: Process, prefer_header: str) -> str:
-    """The standard's decision table: the client's preference where the process allows it."""
+def preferences(prefer_header: str) -> set[str]:
+    """The preference tokens of `Prefer` (RFC 7240: case-insensitive, comma-separated, with
+    parameters after `;` and values after `=`); several headers arrive joined by commas."""
+    tokens = (
+        item.split(";")[0].split("=")[0].strip().strip('"').lower() for item in prefer_header.split(",")
+    )
+    return {token for token in tokens if token}
+
+
+@dataclass(frozen=True)
+class ExecutionMode:
+    mode: str  # SYNC or ASYNC
+    preference_applied: bool  # whether `respond-async` was asked for and honoured
+
+
+def execution_mode(process: Process, prefer_header: str) -> ExecutionMode:
+    """The standard's decision table: the client's preference where the process allows it;
+    without one, synchronous if the process can."""
     options = process.job_control_options
+    wants_async = RESPOND_ASYNC in preferences(prefer_header)
     if SYNC not in options:
-        return ASYNC
+        return ExecutionMode(ASYNC, wants_async)
     if ASYNC not in options:
-        return SYNC
-    return ASYNC if prefers_async(prefer_header) else SYNC
+        return ExecutionMode(SYNC, False)
+    return ExecutionMode(ASYNC if wants_async else SYNC, wants_async)
 
 
 @dataclass(frozen=True)
@@ -57,11 +81,24 @@ def execute_request_parse(process: Process, body: Any) -> ExecuteRequest:
         raise invalid_parameter("'outputs' must be an object keyed by output id.")
     if response not in ("raw", "document"):
         raise invalid_parameter("'response' must be 'raw' or 'document'.")
-    if not isinstance(subscriber, dict) or not all(isinstance(v, str) for v in subscriber.values()):
-        raise invalid_parameter("'subscriber' must be an object of URIs.")
+    _check_subscriber(subscriber)
     _check_inputs(process.description.get("inputs", {}), inputs)
-    _check_outputs(process.description.get("outputs", {}), outputs)
+    _check_outputs(process, outputs)
     return ExecuteRequest(inputs=inputs, outputs=outputs, response=response, subscriber=subscriber)
+
+
+def _check_subscriber(subscriber: Any) -> None:
+    if not isinstance(subscriber, dict):
+        raise invalid_parameter("'subscriber' must be an object of callback URIs.")
+    unknown = sorted(set(subscriber) - set(SUBSCRIBER_KEYS))
+    if unknown:
+        raise invalid_parameter(
+            f"Unknown subscriber key(s): {', '.join(unknown)}; use {', '.join(SUBSCRIBER_KEYS)}."
+        )
+    for key, uri in subscriber.items():
+        problem = callback_url_problem(uri)
+        if problem:
+            raise invalid_parameter(f"subscriber.{key}: {problem}")
 
 
 def _check_inputs(declared: dict[str, Any], inputs: dict[str, Any]) -> None:
@@ -87,35 +124,66 @@ def _check_input(input_id: str, description: dict[str, Any], given: Any) -> None
         raise invalid_parameter(
             f"Input '{input_id}' takes between {minimum} and {bound} value(s); {len(values)} given."
         )
-    validator = Draft202012Validator(value_schema(description["schema"]), format_checker=FormatChecker())
+    validator = Draft202012Validator(value_schema(description["schema"]), format_checker=FORMATS)
     for value in values:
-        if isinstance(value, dict) and ("href" in value or "value" in value):
-            value = _qualified_value(input_id, value)
-            if value is None:
-                continue  # by reference: fetched and checked by the worker
-        error = next(iter(validator.iter_errors(value)), None)
-        if error is not None:
-            raise invalid_parameter(f"Input '{input_id}' is invalid: {_short(error.message)}")
+        _check_value(input_id, description["schema"], validator, value)
 
 
-def _qualified_value(input_id: str, value: dict[str, Any]) -> Any:
-    if "href" in value:
-        if not isinstance(value["href"], str) or not value["href"].startswith(("http://", "https://")):
+def _check_value(input_id: str, schema: dict[str, Any], validator: Draft202012Validator, value: Any) -> None:
+    if isinstance(value, dict) and "href" in value and set(value) <= REFERENCE_KEYS:
+        href = value["href"]
+        if not isinstance(href, str) or not href.startswith(("http://", "https://")):
             raise invalid_parameter(f"Input '{input_id}': 'href' must be an http(s) URL.")
-        return None
-    return value["value"]
+        return  # by reference: fetched and checked by the worker
+    if isinstance(value, dict) and "value" in value and set(value) <= QUALIFIED_KEYS:
+        _check_media_type(input_id, schema, value.get("mediaType"))
+        value = value["value"]
+    error = next(iter(validator.iter_errors(value)), None)
+    if error is not None:
+        where = "".join(f"[{part!r}]" for part in error.absolute_path)
+        raise invalid_parameter(f"Input '{input_id}{where}' is invalid: {_short(error.message)}")
 
 
-def _check_outputs(declared: dict[str, Any], outputs: dict[str, Any]) -> None:
+def _check_media_type(input_id: str, schema: dict[str, Any], media_type: Any) -> None:
+    if media_type is None:
+        return
+    if not isinstance(media_type, str):
+        raise invalid_parameter(f"Input '{input_id}': 'mediaType' must be a string.")
+    accepted = _content_media_types(schema)
+    if accepted and media_type not in accepted:
+        raise invalid_parameter(
+            f"Input '{input_id}': media type {media_type!r} is not one of {', '.join(sorted(accepted))}."
+        )
+
+
+def _content_media_types(schema: Any) -> set[str]:
+    """The media types a schema declares (`contentMediaType`, also inside oneOf/anyOf)."""
+    if not isinstance(schema, dict):
+        return set()
+    found = {schema["contentMediaType"]} if isinstance(schema.get("contentMediaType"), str) else set()
+    for keyword in ("oneOf", "anyOf"):
+        for option in schema.get(keyword, []):
+            found |= _content_media_types(option)
+    return found
+
+
+def _check_outputs(process: Process, outputs: dict[str, Any]) -> None:
+    declared = process.description.get("outputs", {})
     unknown = sorted(set(outputs) - set(declared))
     if unknown:
         raise invalid_parameter(f"Unknown output(s): {', '.join(unknown)}.")
+    modes = process.description.get("outputTransmission") or ["value", "reference"]
     for output_id, selection in outputs.items():
         if not isinstance(selection, dict):
             raise invalid_parameter(f"Output '{output_id}' must be an object.")
         mode = selection.get("transmissionMode", "value")
-        if mode not in ("value", "reference"):
-            raise invalid_parameter(f"Output '{output_id}': transmissionMode must be 'value' or 'reference'.")
+        if mode not in modes:
+            raise invalid_parameter(
+                f"Output '{output_id}': transmissionMode must be one of {', '.join(modes)}; got {mode!r}."
+            )
+        output_format = selection.get("format", {})
+        if not isinstance(output_format, dict) or not isinstance(output_format.get("mediaType", ""), str):
+            raise invalid_parameter(f"Output '{output_id}': 'format' must be an object with a 'mediaType'.")
 
 
 def _short(message: str) -> str:

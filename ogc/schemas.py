@@ -20,6 +20,7 @@ SCHEMA_ROOT = Path(__file__).resolve().parent / "ogcapi-processes-1.0"
 BASE_URI = "https://schemas.opengis.net/ogcapi/processes/part1/1.0/openapi/"
 
 
+@cache  # referencing does not keep what it retrieves: parse each file once, not per validation
 def _retrieve(uri: str) -> Resource:
     if not uri.startswith(BASE_URI):
         raise NoSuchResource(ref=uri)

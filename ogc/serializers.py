@@ -1,4 +1,8 @@
-"""Output serializers of the OGC API documents (statusInfo, process summary, results)."""
+"""Output serializers of the OGC API documents (statusInfo, process summary and description).
+
+They take the API's base URL as `context["base"]` (see ogc.links.base_url), so the same
+documents can be built outside a request, for callbacks.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from typing import Any
 from rest_framework import serializers
 
 from jobs.models import Job, JobStatus
-from ogc.links import REL_EXECUTE, REL_PROCESS_DESC, REL_RESULTS, link, url
+from ogc.links import REL_EXECUTE, REL_PROCESS_DESC, REL_RESULTS, link, self_links
 from registry.models import Process
+
+SUMMARY_FIELDS = ("title", "description", "keywords", "metadata", "jobControlOptions", "outputTransmission")
 
 
 class StatusInfoSerializer(serializers.ModelSerializer):
@@ -37,10 +43,10 @@ class StatusInfoSerializer(serializers.ModelSerializer):
         return "process"
 
     def get_links(self, job: Job) -> list[dict[str, str]]:
-        request = self.context["request"]
-        links = [link(request, f"/jobs/{job.id}", "self", title="this job's status")]
+        base = self.context["base"]
+        links = self_links(base, f"/jobs/{job.id}", "this job's status")
         if job.status == JobStatus.SUCCESSFUL:
-            links.append(link(request, f"/jobs/{job.id}/results", REL_RESULTS, title="the job's results"))
+            links.append(link(base, f"/jobs/{job.id}/results", REL_RESULTS, title="the job's results"))
         return links
 
     def to_representation(self, job: Job) -> dict[str, Any]:
@@ -57,30 +63,20 @@ class ProcessSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "version", "links"]
 
     def get_links(self, process: Process) -> list[dict[str, str]]:
-        request = self.context["request"]
+        base = self.context["base"]
+        path = f"/processes/{process.pk}"
         return [
-            link(request, f"/processes/{process.pk}", "self", title="process description"),
-            link(request, f"/processes/{process.pk}", REL_PROCESS_DESC, title="process description"),
-            link(request, f"/processes/{process.pk}/execution", REL_EXECUTE, title="execute"),
+            *self_links(base, path, "process description"),
+            link(base, path, REL_PROCESS_DESC, title="process description"),
+            link(base, f"{path}/execution", REL_EXECUTE, title="execute"),
             *process.description.get("links", []),
         ]
 
     def to_representation(self, process: Process) -> dict[str, Any]:
         description = process.description
-        summary = {
-            key: description[key]
-            for key in (
-                "title",
-                "description",
-                "keywords",
-                "metadata",
-                "jobControlOptions",
-                "outputTransmission",
-            )
-            if key in description
-        }
+        summary = {key: description[key] for key in SUMMARY_FIELDS if key in description}
         summary.setdefault("jobControlOptions", process.job_control_options)
-        summary.setdefault("outputTransmission", ["value"])
+        summary.setdefault("outputTransmission", ["value", "reference"])
         return {**super().to_representation(process), **summary}
 
 
@@ -89,22 +85,3 @@ class ProcessSerializer(ProcessSummarySerializer):
 
     def to_representation(self, process: Process) -> dict[str, Any]:
         return {**process.description, **super().to_representation(process)}
-
-
-def results_document(job: Job, request) -> dict[str, Any]:
-    """The results document: each output inline, qualified with its media type, or by link."""
-    document: dict[str, Any] = {}
-    for output in job.results.all():
-        if output.file:
-            document[output.output_id] = {
-                "href": url(request, f"/jobs/{job.id}/results/{output.output_id}"),
-                "type": output.media_type or "application/octet-stream",
-            }
-        elif output.media_type or isinstance(output.value, dict):
-            document[output.output_id] = {
-                "value": output.value,
-                "mediaType": output.media_type or "application/json",
-            }
-        else:
-            document[output.output_id] = output.value
-    return document

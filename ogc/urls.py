@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from ogc import views
+from ogc import openapi, views
 
 urlpatterns = [
     path("", views.LandingPageView.as_view(), name="landing"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs", views.JobListView.as_view(), name="job-list"),
     path("jobs/<str:job_id>", views.JobView.as_view(), name="job"),
     path("jobs/<str:job_id>/results", views.JobResultsView.as_view(), name="job-results"),
-    path("api", SpectacularAPIView.as_view(), name="openapi"),
+    path("jobs/<str:job_id>/results/<str:output_id>", views.JobOutputView.as_view(), name="job-output"),
+    path("api", openapi.OpenAPIView.as_view(), name="openapi"),
     path("api.html", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
 ]

@@ -1,14 +1,17 @@
-"""The OGC API – Processes endpoints. Thin: selectors read, services write."""
+"""The OGC API – Processes endpoints. Thin: selectors read, services write.
+
+Every view answers JSON by default and HTML to browsers (ogc.renderers); every error is a
+problem details response (ogc.problems).
+"""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,80 +20,104 @@ from jobs import services as job_services
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.waiting import job_wait_final
-from ogc.execution import ASYNC, ExecuteRequest, execute_request_parse, execution_mode
-from ogc.links import REL_CONFORMANCE, REL_JOB_LIST, REL_PROCESSES, link, url
-from ogc.problems import OGCProblem, no_such_job, no_such_process
-from ogc.serializers import (
-    ProcessSerializer,
-    ProcessSummarySerializer,
-    StatusInfoSerializer,
-    results_document,
+from ogc.execution import ASYNC, RESPOND_ASYNC, ExecuteRequest, execute_request_parse, execution_mode
+from ogc.filters import JobFilter
+from ogc.links import (
+    HTML,
+    OPENAPI_JSON,
+    REL_CONFORMANCE,
+    REL_JOB_LIST,
+    REL_PROCESSES,
+    base_url,
+    link,
+    self_links,
+    url,
 )
+from ogc.openapi import EXECUTE_OPERATION, JOB_FILTERS, LIMIT, OFFSET, PROBLEM, ogc_operation
+from ogc.pagination import page_get
+from ogc.problems import Problem, invalid_parameter, no_such_job, no_such_process, result_not_ready
+from ogc.renderers import EncodingsMixin, HTMLRenderer
+from ogc.results import output_response, results_document, results_response
+from ogc.serializers import ProcessSerializer, ProcessSummarySerializer, StatusInfoSerializer
 from registry import selectors as registry_selectors
+from registry.models import Process
 
 CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
 ]
 
 
-class LandingPageView(APIView):
+class LandingPageView(EncodingsMixin, APIView):
+    html_template = "ogc/landing.html"
+
+    @ogc_operation("getLandingPage", "landingPage", "The landing page")
     def get(self, request):
+        base = base_url(request)
         return Response(
             {
                 "title": "Urban Model Server",
                 "description": "OGC API – Processes for urban simulation models.",
                 "links": [
-                    link(request, "/", "self", title="this document"),
-                    link(
-                        request,
-                        "/api",
-                        "service-desc",
-                        "application/vnd.oai.openapi+json;version=3.0",
-                        "the API definition",
-                    ),
-                    link(request, "/api.html", "service-doc", "text/html", "the API documentation"),
-                    link(request, "/conformance", "conformance", title="conformance classes"),
-                    link(request, "/conformance", REL_CONFORMANCE, title="conformance classes"),
-                    link(request, "/processes", REL_PROCESSES, title="the processes"),
-                    link(request, "/jobs", REL_JOB_LIST, title="the jobs"),
+                    *self_links(base, "/", "this document"),
+                    link(base, "/api", "service-desc", OPENAPI_JSON, "the API definition"),
+                    link(base, "/api.html", "service-doc", HTML, "the API documentation"),
+                    link(base, "/conformance", "conformance", title="conformance classes"),
+                    link(base, "/conformance", REL_CONFORMANCE, title="conformance classes"),
+                    link(base, "/processes", REL_PROCESSES, title="the processes"),
+                    link(base, "/jobs", REL_JOB_LIST, title="the jobs"),
                 ],
             }
         )
 
 
-class ConformanceView(APIView):
-    def get(self, request):
-        return Response({"conformsTo": CONFORMANCE_CLASSES})
+class ConformanceView(EncodingsMixin, APIView):
+    html_template = "ogc/conformance.html"
 
-
-class ProcessListView(APIView):
+    @ogc_operation("getConformanceClasses", "confClasses", "The conformance classes")
     def get(self, request):
-        processes = registry_selectors.process_list()
         return Response(
             {
-                "processes": ProcessSummarySerializer(
-                    processes, many=True, context={"request": request}
-                ).data,
-                "links": [link(request, "/processes", "self")],
+                "conformsTo": CONFORMANCE_CLASSES,
+                "links": self_links(base_url(request), "/conformance", "conformance classes"),
             }
         )
 
 
-class ProcessView(APIView):
+class ProcessListView(EncodingsMixin, APIView):
+    html_template = "ogc/process_list.html"
+
+    @ogc_operation("getProcesses", "processList", "The processes", parameters=[LIMIT, OFFSET])
+    def get(self, request):
+        base = base_url(request)
+        page = page_get(registry_selectors.process_list(), request, url(base, "/processes"))
+        return Response(
+            {
+                "processes": ProcessSummarySerializer(page.items, many=True, context={"base": base}).data,
+                "links": [*self_links(base, "/processes", "the processes"), *page.links],
+            }
+        )
+
+
+class ProcessView(EncodingsMixin, APIView):
+    html_template = "ogc/process.html"
+
+    @ogc_operation("getProcessDescription", "process", "The process description")
     def get(self, request, process_id: str):
         process = registry_selectors.process_get(process_id)
         if process is None:
             raise no_such_process(process_id)
-        return Response(ProcessSerializer(process, context={"request": request}).data)
+        return Response(ProcessSerializer(process, context={"base": base_url(request)}).data)
 
 
 @database_sync_to_async
-def _create_job(process, execute: ExecuteRequest, owner) -> tuple[Job, Outbox]:
+def _create_job(process: Process, execute: ExecuteRequest, owner, base: str) -> tuple[Job, Outbox]:
     outbox = Outbox()
     job = job_services.job_create(
         process=process,
@@ -99,6 +126,7 @@ def _create_job(process, execute: ExecuteRequest, owner) -> tuple[Job, Outbox]:
         response=execute.response,
         subscriber=execute.subscriber,
         owner=owner,
+        links_base=base,
         outbox=outbox,
     )
     return job, outbox
@@ -107,86 +135,117 @@ def _create_job(process, execute: ExecuteRequest, owner) -> tuple[Job, Outbox]:
 class ExecutionView(AsyncAPIView):
     """Runs a process. Waiting for a synchronous result is awaited, never a blocked thread."""
 
+    @EXECUTE_OPERATION
     async def post(self, request, process_id: str):
         process = await database_sync_to_async(registry_selectors.process_get)(process_id)
         if process is None:
             raise no_such_process(process_id)
         execute = execute_request_parse(process, request.data)
         mode = execution_mode(process, request.headers.get("Prefer", ""))
-        job, outbox = await _create_job(process, execute, request.user)
+        base = base_url(request)
+        job, outbox = await _create_job(process, execute, request.user, base)
         await outbox_deliver(outbox)
-        if mode == ASYNC:
-            return _accepted(request, job, preference_applied=True)
+        if mode.mode == ASYNC:
+            return _accepted(job, base, preference_applied=mode.preference_applied)
         final = await job_wait_final(job.id, settings.UMS_SYNC_TIMEOUT)
         if final is None:
-            return _accepted(request, job, preference_applied=False)
-        return await database_sync_to_async(_sync_result)(request, final)
+            return _accepted(job, base, preference_applied=False)
+        return await database_sync_to_async(_final_results)(final, base)
 
 
-def _accepted(request, job: Job, *, preference_applied: bool) -> Response:
-    headers = {"Location": url(request, f"/jobs/{job.id}")}
+def _accepted(job: Job, base: str, *, preference_applied: bool) -> Response:
+    headers = {"Location": url(base, f"/jobs/{job.id}")}
     if preference_applied:
-        headers["Preference-Applied"] = "respond-async"
-    return Response(StatusInfoSerializer(job, context={"request": request}).data, status=201, headers=headers)
+        headers["Preference-Applied"] = RESPOND_ASYNC
+    return Response(StatusInfoSerializer(job, context={"base": base}).data, status=201, headers=headers)
 
 
-def _sync_result(request, job: Job):
+def _final_results(job: Job, base: str) -> HttpResponse:
+    return results_response(_with_results(job), base)
+
+
+def _with_results(job: Job | None, job_id: object = "") -> Job:
+    """The job if it succeeded; otherwise the problem a results request gets."""
+    if job is None or job.status == JobStatus.DISMISSED:
+        raise no_such_job(job_id or job.id)
+    if job.status in (JobStatus.ACCEPTED, JobStatus.RUNNING):
+        raise result_not_ready(job.id, job.status)
     if job.status == JobStatus.FAILED:
-        raise _job_failure(job)
-    document = results_document(job, request)
-    if job.response == "raw" and len(document) == 1:
-        (output,) = job.results.all()
-        return _raw_output(output)
-    return Response(document)
+        # The process failed on the server side: the worker's own words, status 500.
+        error = job.error or {}
+        raise Problem(500, error.get("detail") or job.message, title=error.get("title") or "Job failed")
+    return job
 
 
-def _raw_output(output) -> HttpResponse:
-    if output.file:
-        return HttpResponse(
-            output.file.open("rb").read(), content_type=output.media_type or "application/octet-stream"
-        )
-    value: Any = output.value
-    media_type = output.media_type or "application/json"
-    if isinstance(value, str) and not media_type.endswith("json"):
-        return HttpResponse(value, content_type=media_type)
-    return HttpResponse(json.dumps(value), content_type=media_type)
+class JobListView(EncodingsMixin, APIView):
+    html_template = "ogc/job_list.html"
+    statuses = JobStatus.values  # for the HTML filter form
 
-
-def _job_failure(job: Job) -> OGCProblem:
-    error = job.error or {}
-    return OGCProblem(
-        500, "job-failed", error.get("detail") or job.message, title=error.get("title", "Job failed")
-    )
-
-
-class JobListView(APIView):
+    @ogc_operation("getJobs", "jobList", "The jobs", parameters=[*JOB_FILTERS, LIMIT, OFFSET])
     def get(self, request):
-        jobs = job_selectors.job_list()[:100]
+        base = base_url(request)
+        jobs = JobFilter(request.query_params, queryset=job_selectors.jobs_visible_to(request.user))
+        if not jobs.is_valid():
+            raise invalid_parameter(
+                " ".join(f"{name}: {' '.join(errors)}" for name, errors in jobs.errors.items())
+            )
+        page = page_get(jobs.qs, request, url(base, "/jobs"))
         return Response(
             {
-                "jobs": StatusInfoSerializer(jobs, many=True, context={"request": request}).data,
-                "links": [link(request, "/jobs", "self")],
+                "jobs": StatusInfoSerializer(page.items, many=True, context={"base": base}).data,
+                "links": [*self_links(base, "/jobs", "the jobs"), *page.links],
             }
         )
 
 
-class JobView(APIView):
-    def get(self, request, job_id):
-        job = job_selectors.job_get(job_id)
-        if job is None:
-            raise no_such_job(job_id)
-        return Response(StatusInfoSerializer(job, context={"request": request}).data)
+@database_sync_to_async
+def _dismiss(job_id: str) -> tuple[Job | None, Outbox]:
+    outbox = Outbox()
+    return job_services.job_dismiss(job_id=job_id, outbox=outbox), outbox
 
 
-class JobResultsView(APIView):
-    def get(self, request, job_id):
-        job = job_selectors.job_get(job_id)
+class JobView(EncodingsMixin, AsyncAPIView):
+    html_template = "ogc/job.html"
+
+    @ogc_operation("getStatus", "statusInfo", "The status of the job")
+    async def get(self, request, job_id: str):
+        job = await database_sync_to_async(job_selectors.job_get_visible)(job_id, request.user)
         if job is None:
             raise no_such_job(job_id)
-        if job.status == JobStatus.FAILED:
-            raise _job_failure(job)
-        if job.status != JobStatus.SUCCESSFUL:
-            raise OGCProblem(
-                404, "result-not-ready", f"Job '{job_id}' has no results yet: it is {job.status}."
-            )
-        return Response(results_document(job, request))
+        return Response(StatusInfoSerializer(job, context={"base": base_url(request)}).data)
+
+    @ogc_operation("dismiss", "statusInfo", "The job, dismissed")
+    async def delete(self, request, job_id: str):
+        """Dismisses the job (the dismiss conformance class); safe to repeat."""
+        if await database_sync_to_async(job_selectors.job_get_visible)(job_id, request.user) is None:
+            raise no_such_job(job_id)
+        job, outbox = await _dismiss(job_id)
+        await outbox_deliver(outbox)
+        return Response(StatusInfoSerializer(job, context={"base": base_url(request)}).data)
+
+
+class JobResultsView(EncodingsMixin, APIView):
+    html_template = "ogc/results.html"
+
+    @ogc_operation("getResult", "results", "The results, raw or as a document as the job asked")
+    def get(self, request, job_id: str):
+        base = base_url(request)
+        job = _with_results(job_selectors.job_get_visible(job_id, request.user), job_id)
+        if isinstance(request.accepted_renderer, HTMLRenderer):
+            status = StatusInfoSerializer(job, context={"base": base}).data
+            return Response({"job": status, "results": results_document(job, base)})
+        return results_response(job, base)
+
+
+class JobOutputView(APIView):
+    """One output of a successful job, in its own media type."""
+
+    @extend_schema(
+        operation_id="getResultOutput", responses={200: OpenApiTypes.BINARY, 404: PROBLEM, 500: PROBLEM}
+    )
+    def get(self, request, job_id: str, output_id: str):
+        job = _with_results(job_selectors.job_get_visible(job_id, request.user), job_id)
+        output = job_selectors.job_output_get(job=job, output_id=output_id)
+        if output is None:
+            raise Problem(404, f"Job '{job_id}' has no output '{output_id}'.")
+        return output_response(output)

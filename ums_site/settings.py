@@ -260,6 +260,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "ogc.problems.problem_exception_handler",
+    "URL_FORMAT_OVERRIDE": "f",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -272,6 +273,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "OAS_VERSION": "3.0.3",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ogc.openapi.openapi_postprocess",
+    ],
 }
 
 LOGGING = {
@@ -311,6 +316,10 @@ UMS_SWEEP_INTERVAL = env_float("UMS_SWEEP_INTERVAL", 2.0, minimum=0.05)
 UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=0.0)
 # Largest WebSocket frame a worker may send; larger outputs go over HTTP.
 UMS_MAX_FRAME_BYTES = env_int("UMS_MAX_FRAME_BYTES", 1024 * 1024, minimum=1024)
+# Callbacks to job subscribers: seconds per POST, attempts, and the first retry delay (doubling).
+UMS_CALLBACK_TIMEOUT = env_float("UMS_CALLBACK_TIMEOUT", 10.0, minimum=0.1)
+UMS_CALLBACK_ATTEMPTS = env_int("UMS_CALLBACK_ATTEMPTS", 8, minimum=1)
+UMS_CALLBACK_RETRY_DELAY = env_float("UMS_CALLBACK_RETRY_DELAY", 5.0, minimum=0.01)
 # Identifies this server process in worker sessions (diagnostics only: recovery needs none).
 UMS_INSTANCE_ID = env.str(
     "UMS_INSTANCE_ID", default=f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
