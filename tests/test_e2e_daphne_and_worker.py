@@ -33,7 +33,7 @@ def test_sync_execution_returns_the_result(served):
 def test_async_execution_gives_a_job_to_poll_until_its_results(served):
     response = httpx.post(
         f"{served.url}/processes/sleep/execution",
-        json={"inputs": {"seconds": 0.3, "steps": 3}},
+        json={"inputs": {"seconds": 0.3, "steps": 3}, "response": "document"},
         headers={"Prefer": "respond-async"},
         timeout=30,
     )

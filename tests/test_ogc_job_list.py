@@ -112,3 +112,19 @@ def test_bad_values_are_a_400_naming_the_parameter(jobs, name, value):
     assert response.status_code == 400
     assert response.json()["type"].endswith("/invalid-parameter")
     assert name in response.json()["detail"]
+
+
+def test_clients_see_only_their_own_jobs_and_staff_all(jobs, django_user_model):
+    someone = django_user_model.objects.create_user("someone")
+    Job.objects.filter(pk=jobs["slow"].pk).update(owner=someone)
+    anonymous = Client()
+    assert "slow" not in listed(jobs)
+    assert anonymous.get(f"/jobs/{jobs['slow'].id}").status_code == 404
+    assert anonymous.get(f"/jobs/{jobs['slow'].id}/results").status_code == 404
+    assert anonymous.delete(f"/jobs/{jobs['slow'].id}").status_code == 404
+    owner = Client()
+    owner.force_login(someone)
+    assert [status["jobID"] for status in owner.get("/jobs").json()["jobs"]] == [str(jobs["slow"].id)]
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_user("admin", is_staff=True))
+    assert len(staff.get("/jobs").json()["jobs"]) == 6
