@@ -18,15 +18,13 @@ def test_the_survivor_requeues_the_jobs_of_a_killed_instance(processes):
     stranded_worker = processes.worker(doomed, token, name="stranded", capacity=2)
     processes.worker(survivor, token, name="rescuer", capacity=2)
     jobs = [survivor.execute("work", {"message": str(n), "seconds": 2}) for n in range(4)]
-    stranded = wait_until(
-        lambda: {
-            str(pk)
-            for pk in Job.objects.filter(status="running", session__name="stranded").values_list(
-                "pk", flat=True
-            )
-        },
-        message="the doomed instance's worker to run jobs",
+    # Kill only once every job runs (two on each worker): a job dispatched to the doomed
+    # instance but not yet started would also be requeued, which blurs the attempt counts.
+    wait_until(
+        lambda: Job.objects.filter(pk__in=jobs, status="running").count() == 4, message="all jobs running"
     )
+    stranded = {str(pk) for pk in Job.objects.filter(session__name="stranded").values_list("pk", flat=True)}
+    assert len(stranded) == 2
 
     doomed.process.kill()
 
