@@ -93,6 +93,7 @@ def test_a_running_job_page_shows_progress_updates_itself_and_can_be_dismissed()
     assert progress["value"] == "40"
     container = next(attrs for tag, attrs in html.tags if "data-ums-job" in attrs)
     assert container["data-ums-job"] == f"/jobs/{job.id}?f=json"
+    assert container["data-ums-socket"] == f"/ws/jobs/{job.id}/"  # the job status socket
     assert any("data-ums-dismiss" in attrs for tag, attrs in html.tags if tag == "form")
     assert any(attrs.get("src", "").endswith("ogc/ums.js") for tag, attrs in html.tags if tag == "script")
     assert "halfway" in response.content.decode()

@@ -36,24 +36,40 @@
     });
   });
 
-  // A job that is not final polls its status and reloads once it ends (for the results link).
+  // A job that is not final follows its status on the job socket (polling if the socket
+  // fails) and reloads once it ends, for the results link.
   var job = document.querySelector("[data-ums-job]");
   var active = ["accepted", "running"];
   if (job && active.indexOf(job.dataset.umsStatus) >= 0) {
-    var timer = setInterval(function () {
-      fetch(job.dataset.umsJob, { headers: { Accept: "application/json" } })
-        .then(function (response) { return response.json(); })
-        .then(function (status) {
-          job.querySelectorAll("[data-ums-field]").forEach(function (field) {
-            var value = status[field.dataset.umsField];
-            field.textContent = value === undefined ? "" : value;
-          });
-          job.querySelector("progress").value = status.progress || 0;
-          if (active.indexOf(status.status) < 0) {
-            clearInterval(timer);
-            window.location.reload();
-          }
-        });
-    }, 2000);
+    var ended = false;
+    var show = function (status) {
+      job.querySelectorAll("[data-ums-field]").forEach(function (field) {
+        if (field.dataset.umsField in status) {
+          var value = status[field.dataset.umsField];
+          field.textContent = value === null ? "" : value;
+        }
+      });
+      job.querySelector("progress").value = status.progress || 0;
+      if (!ended && active.indexOf(status.status) < 0) {
+        ended = true;
+        window.location.reload();
+      }
+    };
+    var poll = function () {
+      var timer = setInterval(function () {
+        if (ended) return clearInterval(timer);
+        fetch(job.dataset.umsJob, { headers: { Accept: "application/json" } })
+          .then(function (response) { return response.json(); })
+          .then(show);
+      }, 2000);
+    };
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    try {
+      var socket = new WebSocket(scheme + window.location.host + job.dataset.umsSocket);
+      socket.onmessage = function (event) { show(JSON.parse(event.data)); };
+      socket.onclose = function () { if (!ended) poll(); };
+    } catch (error) {
+      poll();
+    }
   }
 })();
