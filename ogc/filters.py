@@ -80,8 +80,9 @@ class JobFilter(django_filters.FilterSet):
     processID = StringsFilter(field_name="process_id", lookup_expr="in")
     status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices, widget=QueryArrayWidget)
     datetime = IntervalFilter(method="filter_datetime")
-    minDuration = SecondsFilter(min_value=0, method="filter_min_duration")
-    maxDuration = SecondsFilter(min_value=0, method="filter_max_duration")
+    # At most ~30 years: larger spans overflow date arithmetic.
+    minDuration = SecondsFilter(min_value=0, max_value=10**9, method="filter_min_duration")
+    maxDuration = SecondsFilter(min_value=0, max_value=10**9, method="filter_max_duration")
 
     def filter_type(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         return queryset  # every job of this server is a process job
