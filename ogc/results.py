@@ -17,7 +17,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.response import Response
 
 from jobs.models import Job, JobOutput
@@ -96,12 +97,15 @@ def _output_bytes(output: JobOutput) -> bytes:
     return json.dumps(output.value).encode()
 
 
-def output_response(output: JobOutput) -> HttpResponse:
-    """One output on its own, in its media type."""
-    return HttpResponse(_output_bytes(output), content_type=SelectedOutput(output, VALUE).media_type)
+def output_response(output: JobOutput) -> HttpResponseBase:
+    """One output on its own, in its media type; a stored file is streamed, not read whole."""
+    media_type = SelectedOutput(output, VALUE).media_type
+    if output.file:
+        return FileResponse(output.file.open("rb"), content_type=media_type)
+    return HttpResponse(_output_bytes(output), content_type=media_type)
 
 
-def results_response(job: Job, base: str) -> HttpResponse:
+def results_response(job: Job, base: str) -> HttpResponseBase:
     """The results of a successful job, as its execute request asked."""
     if job.response == "document":
         return Response(results_document(job, base))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from adrf.views import APIView as AsyncAPIView
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -160,7 +160,7 @@ def _accepted(job: Job, base: str, *, preference_applied: bool) -> Response:
     return Response(StatusInfoSerializer(job, context={"base": base}).data, status=201, headers=headers)
 
 
-def _final_results(job: Job, base: str) -> HttpResponse:
+def _final_results(job: Job, base: str) -> HttpResponseBase:
     return results_response(_with_results(job), base)
 
 

@@ -74,6 +74,12 @@ def test_the_process_page_has_an_execute_form(finished):
     assert any(tag == "textarea" for tag, _ in html.tags)
 
 
+def test_the_execute_form_starts_with_the_required_inputs():
+    provide()
+    response = Client().get("/processes/echo", headers=BROWSER)
+    assert "&quot;message&quot;: &quot;&quot;" in response.content.decode()
+
+
 def test_the_job_list_links_jobs_and_processes_and_has_filters(finished):
     html = page("/jobs")
     assert f"/jobs/{finished.id}?f=html" in html.anchors and "/processes/multi?f=html" in html.anchors

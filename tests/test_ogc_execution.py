@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.files.base import ContentFile
 from django.test import AsyncClient, Client
 
-from jobs.models import Job
+from jobs.models import Job, JobOutput
 from ogc.execution import preferences
 from tests.factories import receive, send
 from tests.ogc_factories import MULTI, described, job_make, provide, schema_errors
@@ -244,3 +246,29 @@ async def test_a_job_records_the_execute_request(connect_worker):
     assert job.links_base == "http://testserver"
     frame = await receive(ws)
     assert frame["outputs"] == body["outputs"]
+
+
+def test_an_uploaded_file_output_is_streamed_or_embedded_as_asked(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path
+    provide(MULTI)
+    job = job_make(
+        "multi", "successful", response="document", outputs={"text": {"transmissionMode": "value"}}
+    )
+    output = JobOutput(job=job, output_id="text", media_type="image/png")
+    output.file.save("out.png", ContentFile(b"\x89PNG bytes"))
+    client = Client()
+    raw = client.get(f"/jobs/{job.id}/results/text")
+    assert (raw["Content-Type"], b"".join(raw.streaming_content)) == ("image/png", b"\x89PNG bytes")
+    document = client.get(f"/jobs/{job.id}/results").json()
+    assert document == {
+        "text": {
+            "value": base64.b64encode(b"\x89PNG bytes").decode(),
+            "mediaType": "image/png",
+            "encoding": "base64",
+        }
+    }
+    assert schema_errors("schemas/results.yaml", document) == []

@@ -17,6 +17,22 @@ def pretty_json(value: Any) -> str:
 
 
 @register.filter
-def get(mapping: dict, key: str) -> Any:
-    """`mapping[key]` for keys that are not identifiers, such as "conformsTo" lookups."""
-    return mapping.get(key) if isinstance(mapping, dict) else None
+def execute_example(description: dict) -> str:
+    """A first execute request for the process page's form: every required input with a
+    value its schema suggests, results as a document."""
+    inputs = {
+        input_id: _example(item.get("schema", {}))
+        for input_id, item in description.get("inputs", {}).items()
+        if item.get("minOccurs", 1) > 0
+    }
+    return json.dumps({"inputs": inputs, "response": "document"}, indent=2)
+
+
+def _example(schema: dict) -> Any:
+    for keyword in ("default", "example"):
+        if keyword in schema:
+            return schema[keyword]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    placeholders = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
+    return placeholders.get(schema.get("type"))
