@@ -39,5 +39,11 @@ check-deploy: install
 	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=ums.example.org UMS_HTTPS=1 \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Benchmarks against pygeoapi and a bare Daphne (docs/performance.md). Needs PostgreSQL and
+# Redis on 127.0.0.1; BENCH_ARGS="--quick" checks the harness in seconds.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

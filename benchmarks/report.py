@@ -1,0 +1,274 @@
+"""Targets of issue 7 as ratios from one run, and docs/performance.md rendered from the results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+Results = dict[str, Any]
+
+
+def _get(results: Results, *path: str) -> Any:
+    node: Any = results
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if not numerator or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _target(
+    name: str, ratio: float | None, *, at_most: float | None = None, at_least: float | None = None
+) -> dict:
+    met = None
+    if ratio is not None:
+        met = (at_most is None or ratio <= at_most) and (at_least is None or ratio >= at_least)
+    goal = f"≤ {at_most:g}" if at_most is not None else f"≥ {at_least:g}"
+    return {"target": name, "ratio": None if ratio is None else round(ratio, 2), "goal": goal, "met": met}
+
+
+UMS_SETUPS = (("ums_sqlite", "SQLite, 1 instance"), ("ums_postgres", "PostgreSQL + Redis, 2 instances"))
+STORED_SETUPS = (("stored_sqlite", "SQLite"), ("stored_postgres", "PostgreSQL"))
+
+
+def _median(section: Any, kind: str) -> float | None:
+    return _get(section, kind, "median_ms")
+
+
+def _job_targets(pyg: Results, ums: Results, label: str) -> list[dict[str, Any]]:
+    rows = [
+        _target(
+            f"sync execute median vs pygeoapi in-process sync ({label})",
+            _ratio(_median(ums, "sync_latency"), _median(pyg, "sync_latency")),
+            at_most=1.0,
+        ),
+        _target(
+            f"pygeoapi async latency / ours ({label})",
+            _ratio(_median(pyg, "async_latency"), _median(ums, "async_latency")),
+            at_least=4.0,
+        ),
+    ]
+    pyg_async = _get(pyg, "async_burst", "jobs_per_s")
+    for workers, figures in (ums.get("throughput_by_workers") or {}).items():
+        ratio = _ratio(_get(figures, "async_burst", "jobs_per_s"), pyg_async)
+        rows.append(
+            _target(f"async jobs/s vs pygeoapi async ({label}, {workers} worker(s))", ratio, at_least=4.0)
+        )
+    return rows
+
+
+def _stored_targets(by_stored: Results, label: str) -> list[dict[str, Any]]:
+    if len(by_stored) < 3:
+        return []
+    (_, page_count, many_count) = list(by_stored)
+    page, many = by_stored[page_count], by_stored[many_count]
+    return [
+        _target(
+            f"{request} at {int(many_count):,} stored jobs / at {int(page_count):,} ({label})",
+            _ratio(_median(many, request), _median(page, request)),
+            at_most=1.1,
+        )
+        for request in ("job_list", "job_status")
+    ]
+
+
+def targets(results: Results) -> list[dict[str, Any]]:
+    """Each target of the issue as a ratio of two figures of this run."""
+    rows = []
+    for key, label in UMS_SETUPS:
+        rows += _job_targets(results.get("pygeoapi", {}), results.get(key, {}), label)
+    for key, label in STORED_SETUPS:
+        rows += _stored_targets(_get(results, key, "by_stored_jobs") or {}, label)
+    idle = results.get("idle_workers", {})
+    if "workers" in idle:
+        open_ = min(idle["connected"], idle["still_open_after_hold"])
+        name = f"idle workers connected and open on one instance (of {idle['workers']})"
+        rows.append(_target(name, _ratio(open_, idle["workers"]), at_least=1.0))
+    return rows
+
+
+# --- docs/performance.md ------------------------------------------------------------------
+
+HERE = Path(__file__).resolve().parent
+# A run from before the hot-path fixes, kept for the before/after table, and the notes on them.
+BEFORE = HERE / "reference" / "before-fixes.json"
+NOTES = HERE / "profile_notes.md"
+
+
+def _ms(summary: dict | None) -> str:
+    if not summary or "median_ms" not in summary:
+        return "–"
+    return f"{summary['median_ms']:.2f} / {summary['p95_ms']:.2f}"
+
+
+def _x(value: float | None) -> str:
+    return "–" if value is None else f"{round(value, 2):g}×"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _targets_section(document: dict) -> list[str]:
+    mark = {True: "met", False: "**not met**", None: "not measured"}
+    rows = [[t["target"], _x(t["ratio"]), t["goal"], mark[t["met"]]] for t in document["targets"]]
+    return [
+        "## Targets (issue 7), as ratios from this run",
+        "",
+        *_table(["target", "ratio", "goal", "status"], rows),
+    ]
+
+
+def _latency_section(results: Results) -> list[str]:
+    floor = _get(results, "ws_echo", "median_ms")
+    pyg_sync = _get(results, "pygeoapi", "sync_latency", "median_ms")
+    rows = [["bare Daphne WebSocket echo round trip (floor)", _ms(results.get("ws_echo")), "1×", "–"]]
+    sources = (
+        ("pygeoapi", "pygeoapi in-process (gunicorn, TinyDB)"),
+        *[(k, "ours, " + v) for k, v in UMS_SETUPS],
+    )
+    for key, label in sources:
+        for mode in ("sync", "async"):
+            summary = _get(results, key, f"{mode}_latency")
+            median = (summary or {}).get("median_ms")
+            rows.append(
+                [
+                    f"{label}: {mode} execute",
+                    _ms(summary),
+                    _x(_ratio(median, floor)),
+                    _x(_ratio(median, pyg_sync)),
+                ]
+            )
+    return [
+        "## Latency of one echo job (one client, one job at a time)",
+        "",
+        "Sync: `POST /processes/echo/execution` until the raw result. Async: `Prefer: respond-async`,",
+        "then `GET` of the status every 5 ms until `successful`. Milliseconds, median / p95.",
+        "",
+        *_table(["what", "median / p95 ms", "vs floor", "vs pygeoapi sync"], rows),
+    ]
+
+
+def _throughput_section(results: Results) -> list[str]:
+    pyg = results.get("pygeoapi", {})
+    pyg_sync = _get(pyg, "sync_throughput", "jobs_per_s")
+    pyg_async = _get(pyg, "async_burst", "jobs_per_s")
+    rows = [["pygeoapi in-process", "–", pyg_sync or "–", pyg_async or "–", "1×", "1×"]]
+    for key, label in (
+        ("ums_sqlite", "ours, SQLite, 1 instance"),
+        ("ums_postgres", "ours, PostgreSQL + Redis, 2 instances"),
+    ):
+        for workers, figures in (_get(results, key, "throughput_by_workers") or {}).items():
+            sync = _get(figures, "sync_throughput", "jobs_per_s")
+            burst = _get(figures, "async_burst", "jobs_per_s")
+            errors = (_get(figures, "sync_throughput", "errors") or 0) + (
+                _get(figures, "async_burst", "errors") or 0
+            )
+            rows.append([label + (f" ({errors} errors)" if errors else ""), workers, sync, burst,
+                         _x(_ratio(sync, pyg_sync)), _x(_ratio(burst, pyg_async))])  # fmt: skip
+    return [
+        "## Throughput, jobs/s",
+        "",
+        "Sync: 16 clients, each executing synchronously again as soon as it has its result, for a fixed",
+        "time. Async: 16 clients submit a burst of asynchronous jobs; jobs/s until the last one is",
+        "`successful` (polled every 5 ms). Workers have capacity 4 each.",
+        "",
+        *_table(
+            ["server", "workers", "sync jobs/s", "async jobs/s", "sync vs pygeoapi", "async vs pygeoapi"],
+            rows,
+        ),
+    ]
+
+
+def _stored_section(results: Results) -> list[str]:
+    rows = []
+    for key, label in STORED_SETUPS:
+        for stored, figures in (_get(results, key, "by_stored_jobs") or {}).items():
+            rows.append(
+                [label, f"{int(stored):,}", _ms(figures.get("job_list")), _ms(figures.get("job_status"))]
+            )
+    return [
+        "## Reads with many stored jobs",
+        "",
+        "Jobs inserted in bulk (not through the API). One client; milliseconds, median / p95. The",
+        "target compares 100,000 stored jobs with one full page (100), so both answers are the same size.",
+        "",
+        *_table(["database", "stored jobs", "GET /jobs?limit=100", "GET /jobs/{id}"], rows),
+    ]
+
+
+def _idle_section(results: Results) -> list[str]:
+    idle = results.get("idle_workers") or {}
+    if "workers" not in idle:
+        return []
+    rss = f"{idle['server_rss_before_mib']} → {idle['server_rss_after_mib']}"
+    counts = [idle["workers"], idle["connected"], idle["still_open_after_hold"], idle["connect_seconds"]]
+    rows = [[*counts, rss, idle["kib_per_worker"]]]
+    return [
+        "## Idle workers on one instance (SQLite, in-memory channel layer)",
+        "",
+        *_table(
+            ["workers", "connected", "open after hold", "connect s", "server RSS MiB", "KiB per worker"], rows
+        ),
+    ]
+
+
+def _machine_section(document: dict) -> list[str]:
+    machine = document["machine"]
+    packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items() if version)
+    return [
+        "## Machine",
+        "",
+        f"Figures are from a **shared** {machine['cores']}-core machine ({machine['cpu']}, "
+        f"{machine['memory_gib']} GiB) on which other engineers ran test suites at the same time",
+        f"(load average at start {machine['load_average_at_start']}), so they are noisy: compare ratios",
+        "within one run, not absolute figures across runs. Client, server, workers, PostgreSQL and",
+        "Redis all share the two cores.",
+        "",
+        f"Python {machine['python']}, {machine['os']}; {packages}; commit {machine['git_commit']}.",
+        "",
+    ]
+
+
+def report_markdown(document: dict) -> str:
+    errors = {name: section["error"] for name, section in document["results"].items() if "error" in section}
+    lines = [
+        "# Performance",
+        "",
+        "Generated by `make bench` (`python -m benchmarks`) on "
+        f"{document['started']} in {document['seconds']:.0f} s"
+        + (" — **quick run: tiny counts, figures meaningless**" if document["quick"] else "")
+        + ". Everything measured was started by the run on 127.0.0.1; full figures are in",
+        "`benchmarks/results/<timestamp>.json`. Both servers run pygeoapi's own echo plugin:",
+        "pygeoapi in its gunicorn process, ours in a remote worker (the `ums_worker` SDK) over WebSocket.",
+        "",
+        *_targets_section(document),
+        *_latency_section(document["results"]),
+        *_throughput_section(document["results"]),
+        *_stored_section(document["results"]),
+        *_idle_section(document["results"]),
+    ]
+    if errors:
+        lines += [
+            "## Sections that failed",
+            "",
+            *[f"- {name}: `{error}`" for name, error in errors.items()],
+            "",
+        ]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
+    lines += _machine_section(document)
+    return "\n".join(lines)
+
+
+def report_write(document: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_markdown(document))
