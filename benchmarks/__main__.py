@@ -19,7 +19,7 @@ from typing import Any
 from benchmarks import scenarios
 from benchmarks.harness import ROOT, children
 from benchmarks.machine import machine_facts
-from benchmarks.profile import profile_jobs
+from benchmarks.profile import profile_hot_path
 from benchmarks.report import report_write, targets
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -33,7 +33,8 @@ SECTIONS: dict[str, Callable[[scenarios.Run], dict[str, Any]]] = {
     "stored_sqlite": partial(scenarios.stored_jobs, backend="sqlite"),
     "stored_postgres": partial(scenarios.stored_jobs, backend="postgres"),
     "idle_workers": scenarios.idle,
-    "profile": profile_jobs,
+    "profile_sqlite": partial(profile_hot_path, backend="sqlite"),
+    "profile_postgres": partial(profile_hot_path, backend="postgres"),
 }
 
 

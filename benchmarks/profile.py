@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import time
 from functools import partial
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import loadgen
+from benchmarks.idle_workers import open_worker
 from benchmarks.loadgen import Target
 from benchmarks.ums import ums_stack
 
@@ -23,8 +25,6 @@ OWN_CODE = ("ogc/", "jobs/", "registry/", "ums_site/")
 def _signal_and_wait(pid: int, signum: int, out: Path | None = None) -> None:
     if out is not None:
         out.unlink(missing_ok=True)
-    import os
-
     os.kill(pid, signum)
     deadline = time.monotonic() + 10
     while out is not None and not out.exists():
@@ -34,7 +34,8 @@ def _signal_and_wait(pid: int, signum: int, out: Path | None = None) -> None:
     time.sleep(0.1)
 
 
-def profile_jobs(run, *, backend: str = "sqlite") -> dict[str, Any]:
+def profile_hot_path(run, *, backend: str = "sqlite") -> dict[str, Any]:
+    """Per synchronous echo job, and per worker hello, on one profiled instance."""
     from benchmarks.scenarios import ECHO_BODY  # scenarios imports this module's callers
 
     out = run.workdir / "profile.json"
@@ -49,20 +50,37 @@ def profile_jobs(run, *, backend: str = "sqlite") -> dict[str, Any]:
         asyncio.run(loadgen.latency(sync, count=1, warmup=WARMUP_JOBS))
         _signal_and_wait(pid, signal.SIGUSR2)
         latency = asyncio.run(loadgen.latency(sync, count=jobs, warmup=0))
-        _signal_and_wait(pid, signal.SIGUSR1, out)
-        figures = json.loads(out.read_text())
-    return _per_job(figures, jobs) | {"backend": backend, "jobs": jobs, "sync_latency": latency}
+        job = _per_unit(_figures(pid, out), jobs) | {"jobs": jobs, "sync_latency": latency}
+        hellos = max(1, run.sizes.idle_workers // 20)
+        _signal_and_wait(pid, signal.SIGUSR2)
+        asyncio.run(_hellos(stack.base_urls[0], stack.token, hellos))
+        hello = _per_unit(_figures(pid, out), hellos) | {"hellos": hellos}
+    return {"backend": backend, "per_job": job, "per_hello": hello}
 
 
-def _per_job(figures: dict[str, Any], jobs: int) -> dict[str, Any]:
+def _figures(pid: int, out: Path) -> dict[str, Any]:
+    _signal_and_wait(pid, signal.SIGUSR1, out)
+    return json.loads(out.read_text())
+
+
+async def _hellos(base_url: str, token: str, count: int) -> None:
+    """Workers connecting one after the other (hello → welcome), then leaving."""
+    url = base_url.replace("http://", "ws://") + "/ws/workers/"
+    gate = asyncio.Semaphore(1)
+    sockets = [(await open_worker(url, token, index, gate))[0] for index in range(count)]
+    for ws in sockets:
+        await ws.close()
+
+
+def _per_unit(figures: dict[str, Any], units: int) -> dict[str, Any]:
     counts = figures["counts"]
-    per_job = {name: round(count / jobs, 2) for name, count in sorted(counts.items())}
-    per_job["sql statements"] = round(sum(c for n, c in counts.items() if n.startswith("sql ")) / jobs, 2)
+    per_unit = {name: round(count / units, 2) for name, count in sorted(counts.items())}
+    per_unit["sql statements"] = round(sum(c for n, c in counts.items() if n.startswith("sql ")) / units, 2)
     total = sum(count for _, count in figures["samples_self"]) or 1
     own = [(where, n) for where, n in figures["samples_cumulative"] if where.startswith(OWN_CODE)]
     return {
-        "per_job": per_job,
-        "server_cpu_ms_per_job": round(figures["cpu_seconds"] * 1000 / jobs, 3),
+        "counts": per_unit,
+        "server_cpu_ms": round(figures["cpu_seconds"] * 1000 / units, 3),
         "hot_self": [(where, round(100 * n / total, 1)) for where, n in figures["samples_self"][:15]],
         "hot_own_cumulative": [(where, round(100 * n / total, 1)) for where, n in own[:15]],
     }
