@@ -43,7 +43,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    latency_count=300, ws_round_trips=2000, clients=16, throughput_seconds=10.0, burst_jobs=480,
+    latency_count=200, ws_round_trips=2000, clients=16, throughput_seconds=10.0, burst_jobs=320,
     worker_counts=(1, 2, 4), stored_jobs=100_000, stored_requests=200, idle_workers=1000,
 )  # fmt: skip
 QUICK = Sizes(
