@@ -150,16 +150,18 @@ INSTALLED_APPS = [
     "ogc",
 ]
 
+# Django's own middleware with its hooks run in the event loop (ums_site/middleware.py): the
+# stock classes cost two thread hops each per request under ASGI.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "ums_site.middleware.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "ums_site.static_files.AsyncWhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ums_site.middleware.SessionMiddleware",
+    "ums_site.middleware.CommonMiddleware",
+    "ums_site.middleware.CsrfViewMiddleware",
+    "ums_site.middleware.AuthenticationMiddleware",
+    "ums_site.middleware.MessageMiddleware",
+    "ums_site.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "ums_site.urls"
