@@ -80,6 +80,7 @@ def _per_unit(figures: dict[str, Any], units: int) -> dict[str, Any]:
     own = [(where, n) for where, n in figures["samples_cumulative"] if where.startswith(OWN_CODE)]
     return {
         "counts": per_unit,
+        "statements": [(sql, round(n / units, 2)) for sql, n in figures["statements"]],
         "server_cpu_ms": round(figures["cpu_seconds"] * 1000 / units, 3),
         "hot_self": [(where, round(100 * n / total, 1)) for where, n in figures["samples_self"][:15]],
         "hot_own_cumulative": [(where, round(100 * n / total, 1)) for where, n in own[:15]],

@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 SAMPLE_SECONDS = 0.001
+# Statements are told apart by their start (parameters are placeholders already).
+STATEMENT_CHARS = 160
 PROJECT = str(Path(__file__).resolve().parent.parent)
 
 counts: collections.Counter[str] = collections.Counter()
+statements: collections.Counter[str] = collections.Counter()
 self_samples: collections.Counter[str] = collections.Counter()
 stack_samples: collections.Counter[str] = collections.Counter()
 _lock = threading.Lock()
@@ -36,6 +39,8 @@ def _count(name: str) -> None:
 
 def _query_counter(execute, sql, params, many, context):
     _count("sql " + (sql.lstrip().split(None, 1)[0].upper() if sql else "?"))
+    with _lock:
+        statements[" ".join(sql.split())[:STATEMENT_CHARS]] += 1
     return execute(sql, params, many, context)
 
 
@@ -104,6 +109,7 @@ def _reset(signum: int, frame: Any) -> None:
     global _cpu_at_reset
     with _lock:
         counts.clear()
+        statements.clear()
         self_samples.clear()
         stack_samples.clear()
     _cpu_at_reset = _cpu_seconds()
@@ -113,6 +119,7 @@ def _dump(signum: int, frame: Any) -> None:
     with _lock:
         figures = {
             "counts": dict(counts),
+            "statements": statements.most_common(60),
             "cpu_seconds": round(_cpu_seconds() - _cpu_at_reset, 4),
             "samples_self": self_samples.most_common(40),
             "samples_cumulative": stack_samples.most_common(120),
