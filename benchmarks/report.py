@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,78 @@ def _machine_section(document: dict) -> list[str]:
     ]
 
 
+PROFILE_COUNTS = ("sql statements", "connections opened", "sync hops (SyncToAsync)", "threads started")
+PROFILE_SETUPS = (("profile_sqlite", "SQLite"), ("profile_postgres", "PostgreSQL + Redis"))
+
+
+def _profile_rows(before: Results, now: Results) -> list[list[Any]]:
+    rows = []
+    for key, label in PROFILE_SETUPS:
+        for unit in ("per_job", "per_hello"):
+            for name in (*PROFILE_COUNTS, "server CPU ms"):
+                path = (
+                    (key, unit, "server_cpu_ms") if name == "server CPU ms" else (key, unit, "counts", name)
+                )
+                then, current = _get(before, *path), _get(now, *path)
+                if then is not None or current is not None:
+                    rows.append([label, unit.replace("_", " "), name, _n(then), _n(current)])
+    return rows
+
+
+def _n(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+def _felt_rows(before: Results, now: Results) -> list[list[Any]]:
+    """The figures users feel, in the reference run before the fixes and in this run."""
+    figures = [
+        ("sync execute median ms, SQLite", ("ums_sqlite", "sync_latency", "median_ms")),
+        ("async execute median ms, SQLite", ("ums_sqlite", "async_latency", "median_ms")),
+        ("sync execute median ms, PostgreSQL + Redis", ("ums_postgres", "sync_latency", "median_ms")),
+        ("async execute median ms, PostgreSQL + Redis", ("ums_postgres", "async_latency", "median_ms")),
+    ]
+    for key, label in UMS_SETUPS:
+        for workers in ("1", "4"):
+            for kind, name in (("sync_throughput", "sync"), ("async_burst", "async")):
+                path = (key, "throughput_by_workers", workers, kind, "jobs_per_s")
+                figures.append((f"{name} jobs/s, {label}, {workers} worker(s)", path))
+    figures += [
+        ("GET /jobs/{id} median ms, 100,000 jobs, PostgreSQL",
+         ("stored_postgres", "by_stored_jobs", "100000", "job_status", "median_ms")),
+        ("seconds to connect 1,000 idle workers", ("idle_workers", "connect_seconds")),
+        ("idle workers still connected after the hold", ("idle_workers", "still_open_after_hold")),
+    ]  # fmt: skip
+    return [[name, _n(_get(before, *path)), _n(_get(now, *path))] for name, path in figures]
+
+
+def _profile_section(document: dict) -> list[str]:
+    now = document["results"]
+    if not any(key in now for key, _ in PROFILE_SETUPS):
+        return []
+    before_document = json.loads(BEFORE.read_text()) if BEFORE.exists() else {"results": {}}
+    before = before_document["results"]
+    lines = [
+        "## Profile of the hot path, before and after the fixes",
+        "",
+        "One client executes the echo synchronously again and again against one Daphne run under",
+        "`benchmarks.profiled_server`, which counts, in every thread of the server, the SQL",
+        "statements, database connections opened, sync↔async thread hops (asgiref's `SyncToAsync`),",
+        "threads started and CPU time; the same for workers connecting (hello → welcome). *Before*",
+        f"is the reference run `{BEFORE.relative_to(HERE.parent)}` ({before_document.get('started', 'none')},"
+        " the code before the fixes below); *now* is this run.",
+        "",
+        *_table(["database", "per", "what", "before", "now"], _profile_rows(before, now)),
+        "What users feel, in the same two runs (the machine's load differs between runs: noisy):",
+        "",
+        *_table(["figure", "before", "now"], _felt_rows(before, now)),
+    ]
+    statements = _get(now, "profile_sqlite", "per_job", "statements") or []
+    if statements:
+        lines += ["SQL statements of one synchronous job now (SQLite), most frequent first:", "", "```"]
+        lines += [f"{count:>4g}  {sql[:100]}" for sql, count in statements[:12]] + ["```", ""]
+    return lines
+
+
 def report_markdown(document: dict) -> str:
     errors = {name: section["error"] for name, section in document["results"].items() if "error" in section}
     lines = [
@@ -263,6 +336,7 @@ def report_markdown(document: dict) -> str:
             *[f"- {name}: `{error}`" for name, error in errors.items()],
             "",
         ]
+    lines += _profile_section(document)
     if NOTES.exists():
         lines += [NOTES.read_text().strip(), ""]
     lines += _machine_section(document)
