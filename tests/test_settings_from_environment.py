@@ -60,7 +60,7 @@ def test_database_url_switches_to_postgresql_with_a_pool():
 def test_redis_url_switches_to_channels_redis():
     loaded = settings_with(REDIS_URL="redis://cache.example:6379/2")
     assert loaded["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert loaded["hosts"] == ["redis://cache.example:6379/2"]
+    assert loaded["hosts"] == [{"address": "redis://cache.example:6379/2", "socket_timeout": 15.0}]
 
 
 @pytest.mark.parametrize(

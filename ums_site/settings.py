@@ -100,6 +100,10 @@ def _test_database_name(config: dict) -> str | None:
     return None
 
 
+# Longer than channels-redis's blocking receive (5 s), so an idle wait is not a timeout.
+REDIS_SOCKET_TIMEOUT = 15.0
+
+
 def channel_layers_from_url(url: str | None) -> dict:
     if not url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -109,7 +113,10 @@ def channel_layers_from_url(url: str | None) -> dict:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [url],
+                # redis-py 8 reads with a 5 s socket timeout by default, which ends the layer's
+                # blocking 5 s BZPOPMIN: every idle consumer crashed ("Timeout reading from")
+                # and its worker socket closed with 1011 (django/channels_redis#422).
+                "hosts": [{"address": url, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
                 "prefix": env.str("UMS_CHANNEL_PREFIX", default="ums"),
                 # Signals only: the database is the record, so a dropped message delays a job
                 # at most until the next sweep. Daphne closes sockets after 24 h; groups must
