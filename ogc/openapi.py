@@ -213,6 +213,8 @@ def _execute_operation(process: Process) -> dict[str, Any]:
 def openapi_postprocess(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
     """drf-spectacular hook: the OGC components and one execute operation per live process."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(ogc_components())
+    if request is None:  # generated offline (manage.py spectacular): no live processes
+        return result
     for process in registry_selectors.process_list():
         result["paths"][f"/processes/{process.pk}/execution"] = _execute_operation(process)
     return result
