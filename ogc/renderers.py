@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.template import loader
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
@@ -41,6 +42,17 @@ class FormatNegotiation(DefaultContentNegotiation):
                 return renderer, renderer.media_type
         known = ", ".join(renderer.format for renderer in renderers)
         raise invalid_parameter(f"Unknown format f={requested!r}; this resource is available as {known}.")
+
+
+class RawResultsNegotiation(FormatNegotiation):
+    """For views that may answer an output in its own media type (bypassing the renderers):
+    an `Accept` no renderer matches (e.g. image/tiff) must not be refused with 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 class EncodingsMixin:

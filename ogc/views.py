@@ -36,7 +36,7 @@ from ogc.links import (
 from ogc.openapi import EXECUTE_OPERATION, JOB_FILTERS, LIMIT, OFFSET, PROBLEM, ogc_operation
 from ogc.pagination import page_get
 from ogc.problems import Problem, invalid_parameter, no_such_job, no_such_process, result_not_ready
-from ogc.renderers import EncodingsMixin, HTMLRenderer
+from ogc.renderers import EncodingsMixin, HTMLRenderer, RawResultsNegotiation
 from ogc.results import output_response, results_document, results_response
 from ogc.serializers import ProcessSerializer, ProcessSummarySerializer, StatusInfoSerializer
 from registry import selectors as registry_selectors
@@ -141,6 +141,8 @@ def _create_job(request, process_id: str, base: str) -> tuple[Job, ExecutionMode
 class ExecutionView(AsyncAPIView):
     """Runs a process. Waiting for a synchronous result is awaited, never a blocked thread."""
 
+    content_negotiation_class = RawResultsNegotiation
+
     @EXECUTE_OPERATION
     async def post(self, request, process_id: str):
         base = base_url(request)
@@ -162,13 +164,13 @@ def _accepted(job: Job, base: str, *, preference_applied: bool) -> Response:
 
 
 def _final_results(job: Job, base: str) -> HttpResponseBase:
-    return results_response(_with_results(job), base)
+    return results_response(_with_results(job, job.id), base)
 
 
-def _with_results(job: Job | None, job_id: object = "") -> Job:
+def _with_results(job: Job | None, job_id: object) -> Job:
     """The job if it succeeded; otherwise the problem a results request gets."""
     if job is None or job.status == JobStatus.DISMISSED:
-        raise no_such_job(job_id or job.id)
+        raise no_such_job(job_id)
     if job.status in (JobStatus.ACCEPTED, JobStatus.RUNNING):
         raise result_not_ready(job.id, job.status)
     if job.status == JobStatus.FAILED:
@@ -227,6 +229,7 @@ class JobView(EncodingsMixin, AsyncAPIView):
 
 class JobResultsView(EncodingsMixin, APIView):
     html_template = "ogc/results.html"
+    content_negotiation_class = RawResultsNegotiation
 
     @ogc_operation("getResult", "results", "The results, raw or as a document as the job asked")
     def get(self, request, job_id: str):
@@ -240,6 +243,8 @@ class JobResultsView(EncodingsMixin, APIView):
 
 class JobOutputView(APIView):
     """One output of a successful job, in its own media type."""
+
+    content_negotiation_class = RawResultsNegotiation
 
     @extend_schema(
         operation_id="getResultOutput", responses={200: OpenApiTypes.BINARY, 404: PROBLEM, 500: PROBLEM}

@@ -158,7 +158,7 @@ def test_async_results_as_a_document_follow_the_output_selection():
 
 def test_async_raw_results_with_one_selected_output_are_that_output():
     job = finished_multi(outputs={"text": {"transmissionMode": "value"}})
-    response = Client().get(f"/jobs/{job.id}/results")
+    response = Client().get(f"/jobs/{job.id}/results", headers={"Accept": "text/plain"})
     assert (response.status_code, response["Content-Type"], response.content) == (
         200,
         "text/plain",
@@ -190,7 +190,7 @@ def test_async_raw_results_all_by_reference_are_204_with_link_headers():
 def test_each_output_is_available_on_its_own():
     job = finished_multi()
     client = Client()
-    text = client.get(f"/jobs/{job.id}/results/text")
+    text = client.get(f"/jobs/{job.id}/results/text", headers={"Accept": "text/plain"})
     assert (text["Content-Type"], text.content) == ("text/plain", b"plain words")
     assert client.get(f"/jobs/{job.id}/results/table").json() == {"rows": 2}
     missing = client.get(f"/jobs/{job.id}/results/nope")
@@ -272,3 +272,18 @@ def test_an_uploaded_file_output_is_streamed_or_embedded_as_asked(settings, tmp_
         }
     }
     assert schema_errors("schemas/results.yaml", document) == []
+
+
+async def test_an_accept_header_for_the_outputs_media_type_is_not_refused(connect_worker):
+    ws, _ = await connect_worker()
+    request = asyncio.create_task(
+        AsyncClient().post(
+            "/processes/echo/execution",
+            {"inputs": {"message": "hi"}},
+            content_type="application/json",
+            headers={"Accept": "text/plain"},
+        )
+    )
+    await act_as_worker(ws, {"echo": {"value": "hi", "mediaType": "text/plain"}})
+    response = await request
+    assert (response.status_code, response["Content-Type"], response.content) == (200, "text/plain", b"hi")
