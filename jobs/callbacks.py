@@ -10,18 +10,27 @@ same callback at once; delivery is at least once.
 - failedUri: the statusInfo when it fails;
 - inProgressUri: the statusInfo when it starts, progresses or is requeued; an undelivered
   one is replaced by the newer report rather than queued behind it.
+
+Callbacks are requests the server makes on a client's behalf, so they must not become a way
+into the server's own network (SSRF): unless UMS_CALLBACK_ALLOW_PRIVATE is set, a callback
+goes only to public addresses. The check is made on the address the connection is actually
+opened to, after DNS resolution (a name that resolves to 127.0.0.1 is refused as well), and
+redirects are not followed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import socket
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -51,7 +60,70 @@ def callback_url_problem(uri: Any) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an absolute http(s) URL"
-    return ""
+    # Names are resolved at delivery (never in the request path); an address literal or
+    # localhost can be refused at once, with a clear error.
+    host = parts.hostname.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return PRIVATE_REFUSED
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    return "" if address_allowed(str(literal)) else PRIVATE_REFUSED
+
+
+PRIVATE_REFUSED = "must not point to a private, loopback or link-local address"
+
+
+def address_allowed(address: str) -> bool:
+    """Whether callbacks may connect to this IP address: public ones only, unless allowed."""
+    if settings.UMS_CALLBACK_ALLOW_PRIVATE:
+        return True
+    ip = ipaddress.ip_address(address.split("%")[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicAddressBackend(httpcore.AsyncNetworkBackend):
+    """Opens callback connections only to allowed addresses, checked after resolution.
+
+    The connection goes to the very address that was checked, so a name that resolves
+    differently the second time (DNS rebinding) cannot slip through. TLS still verifies the
+    certificate against the host name of the URL.
+    """
+
+    def __init__(self) -> None:
+        self._backend = httpcore.AnyIOBackend()
+
+    # The signature is httpcore's (its `timeout` is the connect timeout it enforces).
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # noqa: ASYNC109
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        addresses = [info[4][0] for info in found]
+        if not addresses or not all(address_allowed(address) for address in addresses):
+            raise httpcore.ConnectError(f"{host} resolves to a private, loopback or link-local address")
+        return await self._backend.connect_tcp(
+            addresses[0], port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def callback_client() -> httpx.AsyncClient:
+    """The HTTP client of callbacks: public addresses only, no redirects, no proxy from the
+    environment (it would connect on our behalf to addresses we never check), short timeouts."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx has no parameter for the network backend: give its pool one.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=PublicAddressBackend()
+    )
+    return httpx.AsyncClient(
+        transport=transport, timeout=settings.UMS_CALLBACK_TIMEOUT, follow_redirects=False, trust_env=False
+    )
 
 
 def callback_enqueue(job: Job) -> bool:
@@ -142,7 +214,7 @@ def _record(claimed: Claimed, error: str) -> None:
 async def callbacks_deliver() -> int:
     """Posts every callback that is due; the number of attempts made."""
     attempts = 0
-    async with httpx.AsyncClient(timeout=settings.UMS_CALLBACK_TIMEOUT, follow_redirects=False) as client:
+    async with callback_client() as client:
         while claimed := await _claim_due():
             errors = await asyncio.gather(*(_post(client, item) for item in claimed))
             for item, error in zip(claimed, errors, strict=True):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from tests.callback_receiver import subscriber  # noqa: F401 (fixture)
 from tests.factories import communicator, hello, receive, send, token_create
 from tests.live_processes import processes, pytest_runtest_makereport  # noqa: F401 (fixture, hook)
 

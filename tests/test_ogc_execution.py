@@ -233,7 +233,7 @@ async def test_a_job_records_the_execute_request(connect_worker):
         "inputs": {"count": 3},
         "outputs": {"text": {"transmissionMode": "reference"}},
         "response": "document",
-        "subscriber": {"successUri": "http://127.0.0.1:9/done"},
+        "subscriber": {"successUri": "https://callbacks.example.org/done"},
     }
     job_id = (await execute(body, prefer="respond-async", process="multi")).json()["jobID"]
     job = await database_sync_to_async(Job.objects.get)(pk=job_id)

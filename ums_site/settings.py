@@ -326,9 +326,12 @@ UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=
 # Largest WebSocket frame a worker may send; larger outputs go over HTTP.
 UMS_MAX_FRAME_BYTES = env_int("UMS_MAX_FRAME_BYTES", 1024 * 1024, minimum=1024)
 # Callbacks to job subscribers: seconds per POST, attempts, and the first retry delay (doubling).
-UMS_CALLBACK_TIMEOUT = env_float("UMS_CALLBACK_TIMEOUT", 10.0, minimum=0.1)
+UMS_CALLBACK_TIMEOUT = env_float("UMS_CALLBACK_TIMEOUT", 5.0, minimum=0.1)
 UMS_CALLBACK_ATTEMPTS = env_int("UMS_CALLBACK_ATTEMPTS", 8, minimum=1)
 UMS_CALLBACK_RETRY_DELAY = env_float("UMS_CALLBACK_RETRY_DELAY", 5.0, minimum=0.01)
+# Callbacks may reach private, loopback and link-local addresses (checked after DNS
+# resolution). Off: a client could otherwise make the server post into its own network.
+UMS_CALLBACK_ALLOW_PRIVATE = env_bool("UMS_CALLBACK_ALLOW_PRIVATE", False)
 # Identifies this server process in worker sessions (diagnostics only: recovery needs none).
 UMS_INSTANCE_ID = env.str(
     "UMS_INSTANCE_ID", default=f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
