@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,6 +36,7 @@ from ogc.links import (
 )
 from ogc.openapi import EXECUTE_OPERATION, JOB_FILTERS, LIMIT, OFFSET, PROBLEM, ogc_operation
 from ogc.pagination import page_get
+from ogc.permissions import ExecutionRateThrottle, MayExecuteProcess
 from ogc.problems import Problem, invalid_parameter, no_such_job, no_such_process, result_not_ready
 from ogc.renderers import EncodingsMixin, HTMLRenderer, RawResultsNegotiation
 from ogc.results import output_response, results_document, results_response
@@ -55,6 +57,7 @@ CONFORMANCE_CLASSES = [
 
 class LandingPageView(EncodingsMixin, APIView):
     html_template = "ogc/landing.html"
+    permission_classes = [AllowAny]  # discovery: also under authenticated access
 
     @ogc_operation("getLandingPage", "landingPage", "The landing page")
     def get(self, request):
@@ -78,6 +81,7 @@ class LandingPageView(EncodingsMixin, APIView):
 
 class ConformanceView(EncodingsMixin, APIView):
     html_template = "ogc/conformance.html"
+    permission_classes = [AllowAny]  # discovery: also under authenticated access
 
     @ogc_operation("getConformanceClasses", "confClasses", "The conformance classes")
     def get(self, request):
@@ -142,6 +146,8 @@ class ExecutionView(AsyncAPIView):
     """Runs a process. Waiting for a synchronous result is awaited, never a blocked thread."""
 
     content_negotiation_class = RawResultsNegotiation
+    permission_classes = [MayExecuteProcess]
+    throttle_classes = [ExecutionRateThrottle]
 
     @EXECUTE_OPERATION
     async def post(self, request, process_id: str):

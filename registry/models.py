@@ -10,6 +10,11 @@ from django.db import models
 from django.db.models import Q
 
 
+def patterns_match(patterns: list[str], process_id: str) -> bool:
+    """Whether a process id matches one of these shell-style patterns (e.g. 'noise-*')."""
+    return any(fnmatch.fnmatchcase(process_id, pattern) for pattern in patterns)
+
+
 class WorkerCredential(models.Model):
     """A worker token. Only its SHA-256 is stored; the token itself is shown once."""
 
@@ -32,8 +37,7 @@ class WorkerCredential(models.Model):
         return self.name
 
     def allows_process(self, process_id: str) -> bool:
-        patterns = self.process_patterns or ["*"]
-        return any(fnmatch.fnmatchcase(process_id, pattern) for pattern in patterns)
+        return patterns_match(self.process_patterns or ["*"], process_id)
 
 
 class LiveSessionQuerySet(models.QuerySet):
@@ -99,6 +103,8 @@ class Process(models.Model):
     class Meta:
         verbose_name_plural = "processes"
         ordering = ["id"]
+        # With UMS_API_AUTH=authenticated: may execute every process (see ProcessGrant).
+        permissions = [("execute_process", "Can execute every process")]
 
     def __str__(self) -> str:
         return f"{self.id} {self.version}"
@@ -110,3 +116,20 @@ class Process(models.Model):
     @property
     def job_control_options(self) -> list[str]:
         return self.description.get("jobControlOptions") or ["sync-execute", "async-execute"]
+
+
+class ProcessGrant(models.Model):
+    """Lets the members of a group execute the processes whose ids match its patterns.
+
+    Only used with UMS_API_AUTH=authenticated; under open access anyone may execute.
+    """
+
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="process_grants")
+    process_patterns = models.JSONField(
+        default=list,
+        help_text="Process-id patterns (shell style, e.g. 'noise-*' or '*') the group's members may "
+        "execute; empty allows none.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.group}: {', '.join(self.process_patterns) or '(none)'}"

@@ -5,11 +5,12 @@ The schemas here are the contract; docs/asyncapi.yaml publishes the same ones.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
+
+from ums_site.json_nesting import json_loads_bounded
 
 PROTOCOL_VERSION = 1
 
@@ -167,7 +168,7 @@ class Frame:
 def frame_parse(text: str) -> Frame:
     """A validated incoming frame, or `ProtocolError` saying what is wrong with it."""
     try:
-        data = json.loads(text)
+        data = json_loads_bounded(text)
     except ValueError as exc:
         raise ProtocolError("invalid-json", f"the frame is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from registry.models import Process
+from registry.models import Process, ProcessGrant, patterns_match
 
 
 def process_list() -> QuerySet[Process]:
@@ -13,3 +13,14 @@ def process_list() -> QuerySet[Process]:
 
 def process_get(process_id: str) -> Process | None:
     return process_list().filter(pk=process_id).first()
+
+
+def process_executable_by(*, process_id: str, user) -> bool:
+    """Whether `user` may execute the process (under authenticated access): with the
+    `registry.execute_process` permission, or through a process grant of one of its groups."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.has_perm("registry.execute_process"):
+        return True
+    grants = ProcessGrant.objects.filter(group__user=user).values_list("process_patterns", flat=True)
+    return any(patterns_match(patterns, process_id) for patterns in grants)

@@ -73,6 +73,9 @@ def test_redis_url_switches_to_channels_redis():
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL must be a sqlite:// or postgres:// URL"),
         ("REDIS_URL", "http://x", "REDIS_URL must be a redis:// URL"),
         ("UMS_HEARTBEAT_TIMEOUT", "1", "UMS_HEARTBEAT_TIMEOUT must be longer than UMS_HEARTBEAT_INTERVAL"),
+        ("UMS_API_AUTH", "closed", "UMS_API_AUTH must be 'open' or 'authenticated'"),
+        ("UMS_EXECUTE_RATE", "fast", "UMS_EXECUTE_RATE must look like 60/minute"),
+        ("UMS_CALLBACK_ALLOW_PRIVATE", "perhaps", "UMS_CALLBACK_ALLOW_PRIVATE must be true or false"),
     ],
 )
 def test_a_bad_setting_stops_startup_with_a_clear_message(variable, value, message):

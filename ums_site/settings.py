@@ -8,6 +8,7 @@ channels-redis). Every variable is documented in the README's configuration tabl
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -148,6 +149,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -260,14 +262,35 @@ STORAGES = {
 # Static files are served by whitenoise from the app directories when collectstatic has not run.
 WHITENOISE_USE_FINDERS = True
 
+# Who may use the OGC API: "open" (anyone; jobs of anonymous clients are shared by them) or
+# "authenticated" (DRF token or session; execution needs a permission, see docs/security.md).
+UMS_API_AUTH = env.str("UMS_API_AUTH", default="open").strip().lower()
+if UMS_API_AUTH not in ("open", "authenticated"):
+    raise ImproperlyConfigured(f"UMS_API_AUTH must be 'open' or 'authenticated', got {UMS_API_AUTH!r}")
+# Execute requests per client (user, or address when anonymous), e.g. "60/minute"; counted in
+# the cache (Redis when REDIS_URL is set, so shared by every instance). Unset: no limit (load
+# tests and benchmarks submit thousands of jobs from one address); compose.yaml sets one.
+UMS_EXECUTE_RATE = env.str("UMS_EXECUTE_RATE", default="").strip() or None
+if UMS_EXECUTE_RATE and not re.fullmatch(
+    r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", UMS_EXECUTE_RATE
+):
+    raise ImproperlyConfigured(f"UMS_EXECUTE_RATE must look like 60/minute, got {UMS_EXECUTE_RATE!r}")
+LOGIN_REDIRECT_URL = "/"
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ogc.parsers.BoundedJSONParser"],
+    # Token first: its WWW-Authenticate header makes an unauthenticated request a 401.
+    # Session authentication enforces CSRF on writes.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PERMISSION_CLASSES": ["ogc.permissions.ApiAccess"],
+    # Proxies in front of the server that append to X-Forwarded-For (the client address
+    # the execute rate is counted by); 0: REMOTE_ADDR.
+    "NUM_PROXIES": env_int("UMS_NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "ogc.problems.problem_exception_handler",
     "URL_FORMAT_OVERRIDE": "f",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

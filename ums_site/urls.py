@@ -5,6 +5,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign-in for browsers under authenticated access (API clients send a token instead).
+    path("api-auth/", include("rest_framework.urls")),
     path("", include("ogc.urls")),
 ]
 
