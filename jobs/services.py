@@ -7,16 +7,18 @@ a `ProtocolError` and changes nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import uuid
+from typing import IO, Any
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from jobs.models import Job, JobOutput, JobStatus
 from jobs.notifications import Outbox
-from jobs.outputs import outputs_delete
+from jobs.outputs import output_file_store, output_files_delete, outputs_delete
 from jobs.scheduler import job_requeue, jobs_dispatch
-from registry.models import Process, WorkerSession
+from registry.models import Process, WorkerCredential, WorkerSession
 from registry.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -178,3 +180,67 @@ def job_dismiss(*, job_id, outbox: Outbox) -> Job | None:
     if held_slot:
         jobs_dispatch(outbox=outbox)
     return job
+
+
+class UploadRefused(Exception):
+    """An output upload the server does not take; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def _upload_target(credential: WorkerCredential, job_id: uuid.UUID, output_id: str) -> Job:
+    """The job an upload is for: assigned to a live session of this credential, not final,
+    and declaring this output. Anything else is refused, so a worker cannot write outputs
+    of jobs it does not hold."""
+    job = (
+        Job.objects.select_for_update(of=("self",))
+        .select_related("session", "process")
+        .filter(pk=job_id)
+        .first()
+    )
+    held = (
+        job is not None
+        and not job.is_final
+        and job.session is not None
+        and job.session.is_live
+        and job.session.credential_id == credential.pk
+    )
+    if not held:
+        logger.warning("worker %s uploaded for job %s, which it does not hold", credential.name, job_id)
+        raise UploadRefused(403, "This job is not assigned to a session of your worker token.")
+    if output_id not in job.process.description.get("outputs", {}):
+        raise UploadRefused(400, f"The process '{job.process_id}' has no output '{output_id}'.")
+    return job
+
+
+def job_output_upload(
+    *, credential: WorkerCredential, job_id: str, output_id: str, content: IO[bytes], media_type: str
+) -> JobOutput:
+    """Stores an output a worker uploads before its job.succeeded frame refers to it.
+
+    The file's name comes from the server alone (`output_file_store`); the output id is only
+    a database value, and only one the process declares. Uploading again replaces the output.
+    """
+    try:
+        job_uuid = uuid.UUID(job_id)
+    except ValueError:
+        raise UploadRefused(404, f"There is no job '{job_id}'.") from None
+    with transaction.atomic():
+        _upload_target(credential, job_uuid, output_id)  # refuse before writing any file
+    name = output_file_store(job_id=job_uuid, content=content)
+    try:
+        with transaction.atomic():
+            job = _upload_target(credential, job_uuid, output_id)  # still held after the write
+            outputs_delete(job.results.filter(output_id=output_id))
+            return JobOutput.objects.create(
+                job=job,
+                output_id=output_id,
+                file=name,
+                media_type=media_type[:200],
+                size=default_storage.size(name),
+            )
+    except UploadRefused:
+        output_files_delete([name])
+        raise

@@ -20,6 +20,7 @@ from jobs.consumers import JobStatusConsumer  # noqa: E402
 from jobs.sweeper import SweeperStarter  # noqa: E402
 from registry.auth import WorkerTokenAuthMiddleware  # noqa: E402
 from registry.consumers import WorkerConsumer  # noqa: E402
+from ums_site.body_limit import RequestBodyLimit  # noqa: E402
 
 worker_socket = OriginValidator(
     WorkerTokenAuthMiddleware(WorkerConsumer.as_asgi()),
@@ -32,7 +33,7 @@ job_socket = AllowedHostsOriginValidator(AuthMiddlewareStack(JobStatusConsumer.a
 application = SweeperStarter(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": RequestBodyLimit(django_asgi_app),
             "websocket": URLRouter(
                 [path("ws/workers/", worker_socket), path("ws/jobs/<str:job_id>/", job_socket)]
             ),
