@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 
 from jobs.notifications import Outbox, outbox_deliver
 from registry.admin_display import pretty_json
-from registry.models import Process, WorkerCredential, WorkerSession
+from registry.models import Process, ProcessGrant, WorkerCredential, WorkerSession
 from registry.services import credential_revoke, credential_token_issue
 
 
@@ -79,3 +79,11 @@ def _revoke(request, credential: WorkerCredential) -> None:
     closed = credential_revoke(credential=credential, outbox=outbox)
     async_to_sync(outbox_deliver)(outbox)
     messages.info(request, f"{credential.name} is revoked; {closed} connected worker session(s) closed.")
+
+
+@admin.register(ProcessGrant)
+class ProcessGrantAdmin(admin.ModelAdmin):
+    """Which groups may execute which processes (with UMS_API_AUTH=authenticated)."""
+
+    list_display = ["group", "process_patterns"]
+    list_filter = ["group"]
