@@ -10,6 +10,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from jsonschema import Draft202012Validator, FormatChecker
 
 from jobs.callbacks import SUBSCRIBER_KEYS, callback_url_problem
@@ -112,6 +113,8 @@ def _check_inputs(declared: dict[str, Any], inputs: dict[str, Any]) -> None:
 def _check_input(input_id: str, description: dict[str, Any], given: Any) -> None:
     minimum = description.get("minOccurs", 1)
     maximum = description.get("maxOccurs", 1)
+    if maximum == "unbounded":  # for the process; the server still bounds the work it accepts
+        maximum = settings.UMS_MAX_INPUT_OCCURRENCES
     if given is None:
         if minimum > 0:
             raise invalid_parameter(f"Input '{input_id}' is required.")
@@ -119,10 +122,9 @@ def _check_input(input_id: str, description: dict[str, Any], given: Any) -> None
     # Several occurrences come as an array, unless the schema itself is an array.
     is_array_schema = description["schema"].get("type") == "array"
     values = given if isinstance(given, list) and not is_array_schema else [given]
-    if len(values) < minimum or (maximum != "unbounded" and len(values) > maximum):
-        bound = "unbounded" if maximum == "unbounded" else maximum
+    if not minimum <= len(values) <= maximum:
         raise invalid_parameter(
-            f"Input '{input_id}' takes between {minimum} and {bound} value(s); {len(values)} given."
+            f"Input '{input_id}' takes between {minimum} and {maximum} value(s); {len(values)} given."
         )
     validator = Draft202012Validator(value_schema(description["schema"]), format_checker=FORMATS)
     for value in values:

@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from ums_site.json_nesting import json_loads_bounded
+from ums_site.json_bounds import json_loads_bounded
 
 PROTOCOL_VERSION = 1
 

@@ -346,6 +346,8 @@ if UMS_HEARTBEAT_TIMEOUT <= UMS_HEARTBEAT_INTERVAL:
 UMS_SWEEP_INTERVAL = env_float("UMS_SWEEP_INTERVAL", 2.0, minimum=0.05)
 # Days after which finished jobs and their files are purged by `manage.py purge_jobs`.
 UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=0.0)
+# Most values one input of `maxOccurs: unbounded` takes in an execute request.
+UMS_MAX_INPUT_OCCURRENCES = env_int("UMS_MAX_INPUT_OCCURRENCES", 1000, minimum=1)
 # Largest output a worker may upload over HTTP (PUT /jobs/{id}/outputs/{output}); past it 413.
 UMS_MAX_OUTPUT_BYTES = env_int("UMS_MAX_OUTPUT_BYTES", 512 * 1024 * 1024, minimum=1024)
 # Largest WebSocket frame a worker may send; larger outputs go over HTTP.
