@@ -50,17 +50,15 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
         return 0
     now = timezone.now()
     with transaction.atomic():
-        free = _free_capacity()
+        sessions, free = _free_capacity()
         if not free:
             return 0
         providers = _providers_by_process(list(free))
         waiting = (
-            Job.objects.select_for_update(skip_locked=True, of=("self",))
+            Job.objects.select_for_update(skip_locked=True)
             .filter(status=JobStatus.ACCEPTED, session__isnull=True, process_id__in=list(providers))
-            .select_related("process")
             .order_by("created")[:limit]
         )
-        sessions = {s.id: s for s in WorkerSession.objects.filter(pk__in=list(free))}
         assigned = []
         for job in waiting:
             candidates = [
@@ -91,8 +89,8 @@ def _may_take(session_id, job: Job, now) -> bool:
     return job.requeued <= now - timedelta(seconds=settings.UMS_RETRY_DELAY)
 
 
-def _free_capacity() -> dict:
-    """Free job slots of each live session, counted under a lock on the session rows."""
+def _free_capacity() -> tuple[dict, dict]:
+    """The live sessions with free job slots, and how many, counted under a lock on their rows."""
     candidates = list(
         WorkerSession.objects.live()
         .annotate(active=Count("jobs", filter=Q(jobs__status__in=ACTIVE_STATUSES)))
@@ -100,24 +98,24 @@ def _free_capacity() -> dict:
         .values_list("pk", flat=True)
     )
     if not candidates:
-        return {}
+        return {}, {}
     # Lock in a fixed order so that concurrent dispatchers cannot deadlock, then count again:
     # another instance may have filled a slot since the first look.
-    locked = list(
-        WorkerSession.objects.live()
+    locked = {
+        session.pk: session
+        for session in WorkerSession.objects.live()
         .select_for_update()
         .filter(pk__in=candidates)
         .order_by("pk")
-        .values_list("pk", "capacity")
-    )
+    }
     active = dict(
-        Job.objects.filter(session__in=[pk for pk, _ in locked], status__in=ACTIVE_STATUSES)
+        Job.objects.filter(session__in=list(locked), status__in=ACTIVE_STATUSES)
         .values("session")
         .annotate(n=Count("pk"))
         .values_list("session", "n")
     )
-    free = {pk: capacity - active.get(pk, 0) for pk, capacity in locked}
-    return {pk: slots for pk, slots in free.items() if slots > 0}
+    free = {pk: session.capacity - active.get(pk, 0) for pk, session in locked.items()}
+    return locked, {pk: slots for pk, slots in free.items() if slots > 0}
 
 
 def _providers_by_process(session_ids: list) -> dict[str, list]:

@@ -83,7 +83,7 @@ def database_from_url(url: str) -> dict:
     else:
         # Several threads write the same SQLite file: wait for the lock instead of failing.
         config.setdefault("OPTIONS", {})["timeout"] = 20
-        config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
+        config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         # Take the write lock when a transaction begins: a deferred one that reads and then
         # writes (the scheduler's) fails at once with "database is locked" if another process
         # wrote meanwhile, whatever the timeout.
@@ -323,6 +323,8 @@ if UMS_HEARTBEAT_TIMEOUT <= UMS_HEARTBEAT_INTERVAL:
 UMS_SWEEP_INTERVAL = env_float("UMS_SWEEP_INTERVAL", 2.0, minimum=0.05)
 # Days after which finished jobs and their files are purged by `manage.py purge_jobs`.
 UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=0.0)
+# Largest output a worker may upload (PUT /jobs/{id}/outputs/{outputId}).
+UMS_MAX_UPLOAD_BYTES = env_int("UMS_MAX_UPLOAD_BYTES", 1024**3, minimum=1024)
 # Largest WebSocket frame a worker may send; larger outputs go over HTTP.
 UMS_MAX_FRAME_BYTES = env_int("UMS_MAX_FRAME_BYTES", 1024 * 1024, minimum=1024)
 # Callbacks to job subscribers: seconds per POST, attempts, and the first retry delay (doubling).
