@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
@@ -161,6 +161,18 @@ def session_jobs_requeue(*, session: WorkerSession, reason: str, outbox: Outbox)
     return len(jobs)
 
 
+def processes_provider_left(processes: QuerySet[Process], *, at) -> None:
+    """Records that a provider of these processes left (the queue timeout counts from then).
+
+    Rows another transaction holds are skipped, not waited for: that one registers a provider
+    or records a departure itself, and waiting could deadlock with a registration locking the
+    same rows in another order.
+    """
+    with transaction.atomic():
+        free = processes.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)
+        Process.objects.filter(pk__in=list(free)).update(provider_left_at=at)
+
+
 def session_end(*, session_id, reason: str, outbox: Outbox) -> bool:
     """Marks a session dead and requeues what it held. False if it had already ended."""
     with transaction.atomic():
@@ -170,7 +182,7 @@ def session_end(*, session_id, reason: str, outbox: Outbox) -> bool:
         session.disconnected_at = timezone.now()
         session.close_reason = reason[:200]
         session.save(update_fields=["disconnected_at", "close_reason"])
-        session.processes.update(provider_left_at=session.disconnected_at)
+        processes_provider_left(Process.objects.filter(providers=session), at=session.disconnected_at)
         session.processes.clear()
         requeued = session_jobs_requeue(
             session=session, reason=f"worker session ended ({reason})", outbox=outbox

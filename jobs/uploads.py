@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from jobs import services
 from jobs.outputs import output_file_store, output_files_delete
-from ogc.problems import problem_response
+from ogc.problems import problem_json
 from registry.auth import bearer_token
 from registry.models import WorkerCredential
 from registry.services import credential_authenticate
@@ -30,18 +30,18 @@ CHUNK = 1024 * 1024
 @csrf_exempt  # token authentication; workers send no cookies
 async def output_upload(request: HttpRequest, job_id: str, output_id: str) -> HttpResponse:
     if request.method != "PUT":
-        response = problem_response(request, 405, "Workers upload outputs with PUT.")
+        response = problem_json(request, 405, "Workers upload outputs with PUT.")
         response["Allow"] = "PUT"
         return response
     credential = await _credential(request)
     if credential is None:
-        response = problem_response(request, 401, "A valid worker token is required (Authorization: Bearer).")
+        response = problem_json(request, 401, "A valid worker token is required (Authorization: Bearer).")
         response["WWW-Authenticate"] = "Bearer"
         return response
     try:
         await _receive(request, credential=credential, job_id=job_id, output_id=output_id)
     except services.UploadRefused as refused:
-        return problem_response(request, refused.status, refused.detail)
+        return problem_json(request, refused.status, refused.detail)
     href = request.build_absolute_uri()
     return JsonResponse({"href": href}, status=201, headers={"Location": href})
 
