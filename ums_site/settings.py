@@ -257,6 +257,12 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# S3-compatible output storage: UMS_STORAGE_BACKEND=storages.backends.s3.S3Storage, with
+# requirements-s3.txt installed. django-storages reads these settings (same names as the
+# environment variables); boto3 takes the credentials from AWS_ACCESS_KEY_ID/SECRET itself.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or None
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
 # Static files are served by whitenoise from the app directories when collectstatic has not run.
 WHITENOISE_USE_FINDERS = True
 
