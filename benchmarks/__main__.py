@@ -38,8 +38,10 @@ SECTIONS: dict[str, Callable[[scenarios.Run], dict[str, Any]]] = {
 }
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # the same clean-up as Ctrl-C
+def _stop(signum: int, frame: object) -> None:
+    # Also for SIGINT: asyncio.run's own handler only cancels the running loop's main task,
+    # which an HTTP client waiting inside it may swallow; an exception always unwinds.
+    raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -87,7 +89,8 @@ def _log_tails(workdir: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     sizes = scenarios.QUICK if args.quick else scenarios.FULL
     started = datetime.now(UTC)
     document: dict[str, Any] = {

@@ -18,6 +18,7 @@ from benchmarks.loadgen import Target
 from benchmarks.ums import ums_stack
 
 WARMUP_JOBS = 20
+HEARTBEAT_SETTLE_SECONDS = 1.0
 # Functions of the server's own code worth naming in the report.
 OWN_CODE = ("ogc/", "jobs/", "registry/", "ums_site/")
 
@@ -51,11 +52,11 @@ def profile_hot_path(run, *, backend: str = "sqlite") -> dict[str, Any]:
         _signal_and_wait(pid, signal.SIGUSR2)
         latency = asyncio.run(loadgen.latency(sync, count=jobs, warmup=0))
         job = _per_unit(_figures(pid, out), jobs) | {"jobs": jobs, "sync_latency": latency}
-        hellos = max(1, run.sizes.idle_workers // 20)
-        _signal_and_wait(pid, signal.SIGUSR2)
-        asyncio.run(_hellos(stack.base_urls[0], stack.token, hellos))
-        hello = _per_unit(_figures(pid, out), hellos) | {"hellos": hellos}
-    return {"backend": backend, "per_job": job, "per_hello": hello}
+        workers = max(1, run.sizes.idle_workers // 20)
+        hello, heartbeat = asyncio.run(
+            _workers_connecting(stack.base_urls[0], stack.token, workers, pid, out)
+        )
+    return {"backend": backend, "per_job": job, "per_hello": hello, "per_heartbeat": heartbeat}
 
 
 def _figures(pid: int, out: Path) -> dict[str, Any]:
@@ -63,13 +64,23 @@ def _figures(pid: int, out: Path) -> dict[str, Any]:
     return json.loads(out.read_text())
 
 
-async def _hellos(base_url: str, token: str, count: int) -> None:
-    """Workers connecting one after the other (hello → welcome), then leaving."""
+async def _workers_connecting(
+    base_url: str, token: str, count: int, pid: int, out: Path
+) -> tuple[dict, dict]:
+    """Workers connecting one after the other (hello → welcome), then one heartbeat each."""
     url = base_url.replace("http://", "ws://") + "/ws/workers/"
     gate = asyncio.Semaphore(1)
+    _signal_and_wait(pid, signal.SIGUSR2)
     sockets = [(await open_worker(url, token, index, gate))[0] for index in range(count)]
+    hello = _per_unit(_figures(pid, out), count) | {"hellos": count}
+    _signal_and_wait(pid, signal.SIGUSR2)
+    for ws in sockets:
+        await ws.send(json.dumps({"type": "heartbeat"}))
+    await asyncio.sleep(HEARTBEAT_SETTLE_SECONDS)  # heartbeats have no answer to wait for
+    heartbeat = _per_unit(_figures(pid, out), count) | {"heartbeats": count}
     for ws in sockets:
         await ws.close()
+    return hello, heartbeat
 
 
 def _per_unit(figures: dict[str, Any], units: int) -> dict[str, Any]:

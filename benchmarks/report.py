@@ -246,7 +246,7 @@ PROFILE_SETUPS = (("profile_sqlite", "SQLite"), ("profile_postgres", "PostgreSQL
 def _profile_rows(before: Results, now: Results) -> list[list[Any]]:
     rows = []
     for key, label in PROFILE_SETUPS:
-        for unit in ("per_job", "per_hello"):
+        for unit in ("per_job", "per_hello", "per_heartbeat"):
             for name in (*PROFILE_COUNTS, "server CPU ms"):
                 path = (
                     (key, unit, "server_cpu_ms") if name == "server CPU ms" else (key, unit, "counts", name)

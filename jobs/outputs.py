@@ -12,10 +12,29 @@ from django.db.models import QuerySet
 
 from jobs.models import JobOutput
 
+OUTPUTS = "outputs"
+
 
 def output_file_store(*, job_id: uuid.UUID, content: IO[bytes]) -> str:
     """Saves an uploaded output; the name comes from the server alone, never from the request."""
-    return default_storage.save(f"outputs/{job_id}/{uuid.uuid4().hex}", File(content))
+    return default_storage.save(f"{OUTPUTS}/{job_id}/{uuid.uuid4().hex}", File(content))
+
+
+def output_files_by_job() -> dict[uuid.UUID, list[str]]:
+    """Every stored output file, by the job it was uploaded for (its directory's name)."""
+    try:
+        directories, _ = default_storage.listdir(OUTPUTS)
+    except FileNotFoundError:
+        return {}
+    files = {}
+    for directory in directories:
+        try:
+            job_id = uuid.UUID(directory)
+        except ValueError:
+            continue  # not ours
+        names = default_storage.listdir(f"{OUTPUTS}/{directory}")[1]
+        files[job_id] = [f"{OUTPUTS}/{directory}/{name}" for name in names]
+    return files
 
 
 def output_files_delete(names: list[str]) -> None:

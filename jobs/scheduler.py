@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
@@ -50,17 +50,15 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
         return 0
     now = timezone.now()
     with transaction.atomic():
-        free = _free_capacity()
+        sessions, free = _free_capacity()
         if not free:
             return 0
         providers = _providers_by_process(list(free))
         waiting = (
-            Job.objects.select_for_update(skip_locked=True, of=("self",))
+            Job.objects.select_for_update(skip_locked=True)
             .filter(status=JobStatus.ACCEPTED, session__isnull=True, process_id__in=list(providers))
-            .select_related("process")
             .order_by("created")[:limit]
         )
-        sessions = {s.id: s for s in WorkerSession.objects.filter(pk__in=list(free))}
         assigned = []
         for job in waiting:
             candidates = [
@@ -91,8 +89,8 @@ def _may_take(session_id, job: Job, now) -> bool:
     return job.requeued <= now - timedelta(seconds=settings.UMS_RETRY_DELAY)
 
 
-def _free_capacity() -> dict:
-    """Free job slots of each live session, counted under a lock on the session rows."""
+def _free_capacity() -> tuple[dict, dict]:
+    """The live sessions with free job slots, and how many, counted under a lock on their rows."""
     candidates = list(
         WorkerSession.objects.live()
         .annotate(active=Count("jobs", filter=Q(jobs__status__in=ACTIVE_STATUSES)))
@@ -100,24 +98,24 @@ def _free_capacity() -> dict:
         .values_list("pk", flat=True)
     )
     if not candidates:
-        return {}
+        return {}, {}
     # Lock in a fixed order so that concurrent dispatchers cannot deadlock, then count again:
     # another instance may have filled a slot since the first look.
-    locked = list(
-        WorkerSession.objects.live()
+    locked = {
+        session.pk: session
+        for session in WorkerSession.objects.live()
         .select_for_update()
         .filter(pk__in=candidates)
         .order_by("pk")
-        .values_list("pk", "capacity")
-    )
+    }
     active = dict(
-        Job.objects.filter(session__in=[pk for pk, _ in locked], status__in=ACTIVE_STATUSES)
+        Job.objects.filter(session__in=list(locked), status__in=ACTIVE_STATUSES)
         .values("session")
         .annotate(n=Count("pk"))
         .values_list("session", "n")
     )
-    free = {pk: capacity - active.get(pk, 0) for pk, capacity in locked}
-    return {pk: slots for pk, slots in free.items() if slots > 0}
+    free = {pk: session.capacity - active.get(pk, 0) for pk, session in locked.items()}
+    return locked, {pk: slots for pk, slots in free.items() if slots > 0}
 
 
 def _providers_by_process(session_ids: list) -> dict[str, list]:
@@ -163,6 +161,18 @@ def session_jobs_requeue(*, session: WorkerSession, reason: str, outbox: Outbox)
     return len(jobs)
 
 
+def processes_provider_left(processes: QuerySet[Process], *, at) -> None:
+    """Records that a provider of these processes left (the queue timeout counts from then).
+
+    Rows another transaction holds are skipped, not waited for: that one registers a provider
+    or records a departure itself, and waiting could deadlock with a registration locking the
+    same rows in another order.
+    """
+    with transaction.atomic():
+        free = processes.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)
+        Process.objects.filter(pk__in=list(free)).update(provider_left_at=at)
+
+
 def session_end(*, session_id, reason: str, outbox: Outbox) -> bool:
     """Marks a session dead and requeues what it held. False if it had already ended."""
     with transaction.atomic():
@@ -172,7 +182,7 @@ def session_end(*, session_id, reason: str, outbox: Outbox) -> bool:
         session.disconnected_at = timezone.now()
         session.close_reason = reason[:200]
         session.save(update_fields=["disconnected_at", "close_reason"])
-        session.processes.update(provider_left_at=session.disconnected_at)
+        processes_provider_left(Process.objects.filter(providers=session), at=session.disconnected_at)
         session.processes.clear()
         requeued = session_jobs_requeue(
             session=session, reason=f"worker session ended ({reason})", outbox=outbox

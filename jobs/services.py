@@ -7,17 +7,18 @@ a `ProtocolError` and changes nothing.
 from __future__ import annotations
 
 import logging
-import uuid
-from typing import IO, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.models import Job, JobOutput, JobStatus
+from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus
 from jobs.notifications import Outbox
-from jobs.outputs import output_file_store, output_files_delete, outputs_delete
+from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
 from jobs.scheduler import job_requeue, jobs_dispatch
+from jobs.selectors import job_get
 from registry.models import Process, WorkerCredential, WorkerSession
 from registry.protocol import ProtocolError
 
@@ -183,64 +184,93 @@ def job_dismiss(*, job_id, outbox: Outbox) -> Job | None:
 
 
 class UploadRefused(Exception):
-    """An output upload the server does not take; `status` is the HTTP status to answer."""
+    """An output upload the server does not take: answered with a problem of this status."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
+        self.detail = detail
 
 
-def _upload_target(credential: WorkerCredential, job_id: uuid.UUID, output_id: str) -> Job:
-    """The job an upload is for: assigned to a live session of this credential, not final,
-    and declaring this output. Anything else is refused, so a worker cannot write outputs
-    of jobs it does not hold."""
-    job = (
-        Job.objects.select_for_update(of=("self",))
-        .select_related("session", "process")
-        .filter(pk=job_id)
-        .first()
-    )
-    held = (
-        job is not None
-        and not job.is_final
-        and job.session is not None
-        and job.session.is_live
-        and job.session.credential_id == credential.pk
-    )
-    if not held:
-        logger.warning("worker %s uploaded for job %s, which it does not hold", credential.name, job_id)
-        raise UploadRefused(403, "This job is not assigned to a session of your worker token.")
+def _upload_target(*, credential: WorkerCredential, job_id: str, output_id: str) -> Job:
+    """The job a worker uploads an output of, locked, if its token's live session holds it."""
+    job = job_get(job_id)
+    if job is not None:
+        job = Job.objects.select_for_update(of=("self",)).select_related("session", "process").get(pk=job.pk)
+    if job is None:
+        raise UploadRefused(404, f"There is no job '{job_id}'.")
+    session = job.session
+    if job.is_final or session is None or not session.is_live or session.credential_id != credential.pk:
+        logger.warning(
+            "worker %s tried to upload an output of job %s, not assigned to it", credential, job_id
+        )
+        raise UploadRefused(403, "This job is not assigned to a live session of this worker token.")
     if output_id not in job.process.description.get("outputs", {}):
-        raise UploadRefused(400, f"The process '{job.process_id}' has no output '{output_id}'.")
+        raise UploadRefused(404, f"Process '{job.process_id}' has no output '{output_id}'.")
     return job
 
 
-def job_output_upload(
-    *, credential: WorkerCredential, job_id: str, output_id: str, content: IO[bytes], media_type: str
-) -> JobOutput:
-    """Stores an output a worker uploads before its job.succeeded frame refers to it.
+@transaction.atomic
+def job_output_upload_check(*, credential: WorkerCredential, job_id: str, output_id: str) -> None:
+    """Refuses an upload before its body is stored (the same check is made again after)."""
+    _upload_target(credential=credential, job_id=job_id, output_id=output_id)
 
-    The file's name comes from the server alone (`output_file_store`); the output id is only
-    a database value, and only one the process declares. Uploading again replaces the output.
+
+@transaction.atomic
+def job_output_record(
+    *, credential: WorkerCredential, job_id: str, output_id: str, file_name: str, size: int, media_type: str
+) -> JobOutput:
+    """Records a stored upload as the job's output, replacing an earlier upload of it.
+
+    The job may have been requeued or dismissed while the body was stored: then `UploadRefused`,
+    and the caller deletes the file.
     """
-    try:
-        job_uuid = uuid.UUID(job_id)
-    except ValueError:
-        raise UploadRefused(404, f"There is no job '{job_id}'.") from None
-    with transaction.atomic():
-        _upload_target(credential, job_uuid, output_id)  # refuse before writing any file
-    name = output_file_store(job_id=job_uuid, content=content)
-    try:
+    job = _upload_target(credential=credential, job_id=job_id, output_id=output_id)
+    outputs_delete(job.results.filter(output_id=output_id))
+    return JobOutput.objects.create(
+        job=job, output_id=output_id, file=file_name, size=size, media_type=media_type
+    )
+
+
+@dataclass(frozen=True)
+class Purged:
+    jobs: int
+    sessions: int
+    files: int
+
+
+PURGE_BATCH = 500
+
+
+def jobs_purge(*, finished_before: datetime) -> Purged:
+    """Deletes what finished before then: final jobs with their output files, and ended worker
+    sessions no job still runs on; then output files that no job refers to (left by a crash
+    between storing an upload and recording it)."""
+    jobs = 0
+    while batch := list(
+        Job.objects.filter(status__in=FINAL_STATUSES, finished__lt=finished_before).values_list(
+            "pk", flat=True
+        )[:PURGE_BATCH]
+    ):
         with transaction.atomic():
-            job = _upload_target(credential, job_uuid, output_id)  # still held after the write
-            outputs_delete(job.results.filter(output_id=output_id))
-            return JobOutput.objects.create(
-                job=job,
-                output_id=output_id,
-                file=name,
-                media_type=media_type[:200],
-                size=default_storage.size(name),
-            )
-    except UploadRefused:
-        output_files_delete([name])
-        raise
+            outputs_delete(JobOutput.objects.filter(job_id__in=batch))
+            jobs += Job.objects.filter(pk__in=batch).delete()[1].get("jobs.Job", 0)
+    ended = WorkerSession.objects.filter(disconnected_at__lt=finished_before).exclude(
+        jobs__status__in=ACTIVE_STATUSES
+    )
+    sessions = ended.delete()[1].get("registry.WorkerSession", 0)
+    return Purged(jobs=jobs, sessions=sessions, files=_unreferenced_files_delete())
+
+
+def _unreferenced_files_delete() -> int:
+    """Files under outputs/<job id>/ that no output row refers to, unless the job still runs
+    (its upload may be on its way to being recorded)."""
+    deleted = 0
+    for job_id, names in output_files_by_job().items():
+        if Job.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).exists():
+            continue
+        referenced = set(JobOutput.objects.filter(job_id=job_id).values_list("file", flat=True))
+        unreferenced = [name for name in names if name not in referenced]
+        output_files_delete(unreferenced)
+        deleted += len(unreferenced)
+    return deleted

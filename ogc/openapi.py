@@ -230,6 +230,7 @@ class OpenAPIView(SpectacularAPIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         # The media type the standard names carries a parameter, which DRF's negotiation
         # would demand in the Accept header (a bare */* would not match): set it here.
-        if type(response.accepted_renderer) is OpenApiJsonRenderer:
+        # (Problem details are plain JSON responses, without a renderer.)
+        if type(getattr(response, "accepted_renderer", None)) is OpenApiJsonRenderer:
             response.content_type = OPENAPI_JSON
         return response

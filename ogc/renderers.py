@@ -40,7 +40,7 @@ class FormatNegotiation(DefaultContentNegotiation):
         for renderer in renderers:
             if renderer.format == requested:
                 return renderer, renderer.media_type
-        known = ", ".join(renderer.format for renderer in renderers)
+        known = ", ".join(dict.fromkeys(renderer.format for renderer in renderers))
         raise invalid_parameter(f"Unknown format f={requested!r}; this resource is available as {known}.")
 
 

@@ -6,7 +6,9 @@
   with `Content-Location`);
 - raw, every output by reference: 204 with one `Link` header per output.
 
-Outputs with no selection go by value, except uploaded files, which go by reference.
+Outputs with no selection go by value, except uploaded files in a results document, which go
+by reference (a raw response streams them: whether a worker uploaded an output is its own
+business, so a client that asked for raw values gets the values either way).
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ def selected_outputs(job: Job) -> list[SelectedOutput]:
     """The outputs the client asked for, in the order of its selection, with their mode."""
     produced = {output.output_id: output for output in job.results.all()}
     if not job.outputs:
+        file_mode = REFERENCE if job.response == "document" else VALUE
         return [
-            SelectedOutput(output, REFERENCE if output.file else VALUE)
+            SelectedOutput(output, file_mode if output.file else VALUE)
             for output in sorted(produced.values(), key=lambda output: output.output_id)
         ]
     return [

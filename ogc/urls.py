@@ -15,7 +15,6 @@ urlpatterns = [
     path("jobs/<str:job_id>", views.JobView.as_view(), name="job"),
     path("jobs/<str:job_id>/results", views.JobResultsView.as_view(), name="job-results"),
     path("jobs/<str:job_id>/results/<str:output_id>", views.JobOutputView.as_view(), name="job-output"),
-    path("jobs/<str:job_id>/outputs/<str:output_id>", views.OutputUploadView.as_view(), name="output-upload"),
     path("api", openapi.OpenAPIView.as_view(), name="openapi"),
     path("api.html", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
 ]

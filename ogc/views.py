@@ -39,11 +39,9 @@ from ogc.pagination import page_get
 from ogc.permissions import ExecutionRateThrottle, MayExecuteProcess
 from ogc.problems import Problem, invalid_parameter, no_such_job, no_such_process, result_not_ready
 from ogc.renderers import EncodingsMixin, HTMLRenderer, RawResultsNegotiation
-from ogc.results import output_response, output_url, results_document, results_response
+from ogc.results import output_response, results_document, results_response
 from ogc.serializers import ProcessSerializer, ProcessSummarySerializer, StatusInfoSerializer
-from ogc.uploads import bounded_body
 from registry import selectors as registry_selectors
-from registry.auth import IsWorker, WorkerTokenAuthentication
 
 CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
@@ -247,33 +245,6 @@ class JobResultsView(EncodingsMixin, APIView):
             status = StatusInfoSerializer(job, context={"base": base}).data
             return Response({"job": status, "results": results_document(job, base)})
         return results_response(job, base)
-
-
-class OutputUploadView(APIView):
-    """A worker uploads a large output of a job it holds, then refers to it in job.succeeded.
-
-    Part of the worker protocol (docs/asyncapi.yaml), not of the OGC API document.
-    """
-
-    authentication_classes = [WorkerTokenAuthentication]
-    permission_classes = [IsWorker]
-    parser_classes: list = []  # the body is the output itself, read in chunks
-
-    @extend_schema(exclude=True)
-    def put(self, request, job_id: str, output_id: str):
-        body = bounded_body(request, settings.UMS_MAX_OUTPUT_BYTES)
-        try:
-            output = job_services.job_output_upload(
-                credential=request.auth,
-                job_id=job_id,
-                output_id=output_id,
-                content=body,
-                media_type=request.content_type or "application/octet-stream",
-            )
-        except job_services.UploadRefused as refused:
-            raise Problem(refused.status, str(refused)) from None
-        href = output_url(base_url(request), output)
-        return Response({"href": href}, status=201, headers={"Location": href})
 
 
 class JobOutputView(APIView):

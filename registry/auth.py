@@ -5,10 +5,6 @@ from __future__ import annotations
 import logging
 
 from channels.db import database_sync_to_async
-from django.contrib.auth.models import AnonymousUser
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import BasePermission
 
 from registry.models import WorkerCredential
 from registry.services import credential_authenticate
@@ -19,38 +15,10 @@ logger = logging.getLogger(__name__)
 def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
     for name, value in headers:
         if name.lower() == b"authorization":
-            return bearer_token_of(value.decode("latin-1"))
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
     return None
-
-
-def bearer_token_of(authorization: str) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header value."""
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-class WorkerTokenAuthentication(BaseAuthentication):
-    """DRF authentication of workers' HTTP requests (output uploads) by their token.
-
-    `request.auth` is the credential; there is no user.
-    """
-
-    def authenticate(self, request):
-        token = bearer_token_of(request.META.get("HTTP_AUTHORIZATION", ""))
-        if token is None:
-            return None
-        credential = credential_authenticate(token)
-        if credential is None:
-            raise AuthenticationFailed("Invalid or revoked worker token.")
-        return AnonymousUser(), credential
-
-    def authenticate_header(self, request) -> str:
-        return "Bearer"
-
-
-class IsWorker(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, WorkerCredential)
 
 
 class WorkerTokenAuthMiddleware:

@@ -33,6 +33,9 @@ JOB_REPORTS: dict[str, Callable[..., None]] = {
     "job.rejected": job_services.job_rejected,
 }
 
+# Reports after which the session has room for another job; the others need no dispatch.
+FREES_A_SLOT = frozenset({"job.succeeded", "job.failed", "job.rejected"})
+
 
 @database_sync_to_async
 def _then_dispatch[T](change: Callable[..., T]) -> tuple[T, Outbox]:
@@ -149,7 +152,11 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         data = frame.data
         fields = {key: value for key, value in data.items() if key not in {"type", "job"}}
         report = partial(JOB_REPORTS[frame.type], session=self.session, job_id=data["job"], **fields)
-        _, outbox = await _then_dispatch(report)
+        if frame.type in FREES_A_SLOT:
+            _, outbox = await _then_dispatch(report)
+        else:
+            outbox = Outbox()
+            await database_sync_to_async(report)(outbox=outbox)
         await outbox_deliver(outbox)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:

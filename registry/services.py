@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from jobs.notifications import Outbox
-from jobs.scheduler import session_end
+from jobs.scheduler import processes_provider_left, session_end
 from registry.models import Process, WorkerCredential, WorkerSession
 from registry.process_descriptions import InvalidDescription, description_validate
 from registry.tokens import token_display_prefix, token_generate, token_hash
@@ -182,7 +182,7 @@ def processes_unregister(*, session: WorkerSession, process_ids: list[str]) -> R
         else:
             registration.reject(process_id, "this session does not provide this process")
     session.processes.remove(*registration.accepted)
-    Process.objects.filter(pk__in=registration.accepted).update(provider_left_at=timezone.now())
+    processes_provider_left(Process.objects.filter(pk__in=registration.accepted), at=timezone.now())
     return registration
 
 

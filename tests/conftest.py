@@ -10,7 +10,6 @@ from channels.testing import WebsocketCommunicator
 from tests.callback_receiver import subscriber  # noqa: F401 (fixture)
 from tests.factories import communicator, hello, receive, send, token_create
 from tests.live_processes import processes, pytest_runtest_makereport  # noqa: F401 (fixture, hook)
-from tests.upload_helpers import held_job  # noqa: F401 (fixture)
 
 # The on-disk SQLite test database lives here (see settings).
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)

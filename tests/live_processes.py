@@ -142,11 +142,13 @@ class Processes:
         except httpx.HTTPError:
             return False
 
-    def worker(self, server: Server, token: str, *, name: str = "worker", capacity: int = 1) -> LoggedProcess:
+    def worker(
+        self, server: Server, token: str, *, name: str = "worker", capacity: int = 1, log_level: str = "INFO"
+    ) -> LoggedProcess:
         """The SDK's CLI serving tests/e2e_worker.py."""
         command = [
             PYTHON, "-m", "ums_worker", "--server", server.url, "--name", name,
-            "--capacity", str(capacity), "tests.e2e_worker:worker",
+            "--capacity", str(capacity), "--log-level", log_level, "tests.e2e_worker:worker",
         ]  # fmt: skip
         env = {"UMS_WORKER_TOKEN": token, "UMS_E2E_EXECUTIONS": str(self.executions_dir)}
         return self._connected(self._start(name, command, **env))

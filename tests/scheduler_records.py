@@ -24,9 +24,12 @@ def session_create(*, instance: str | None = None, connected_at: datetime | None
     )
     if connected_at is not None:  # auto_now_add: set after creation
         WorkerSession.objects.filter(pk=session.pk).update(connected_at=connected_at)
-    process, _ = Process.objects.get_or_create(pk="echo", defaults={"version": "1.0.0", "description": ECHO})
-    process.providers.add(session)
+    echo_process().providers.add(session)
     return session
+
+
+def echo_process() -> Process:
+    return Process.objects.get_or_create(pk="echo", defaults={"version": "1.0.0", "description": ECHO})[0]
 
 
 def running_job_create(session: WorkerSession) -> Job:

@@ -1,12 +1,14 @@
 """Stored output files are named by the server: hostile output or job ids in the upload URL
-never reach a path."""
+never reach a path, and nothing is written for them."""
 
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from jobs.models import JobOutput
+from tests.factories import token_create
+from tests.jobs_in_process import echo_job_create, take
+from tests.test_uploads_worker_uploads_a_large_output import media_root, stored_files, upload  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,26 +16,22 @@ HOSTILE_OUTPUT_IDS = ["..%2Fx", "..%2F..%2Fetc%2Fpasswd", "%2Ftmp%2Fx", "echo%00
 
 
 @pytest.mark.parametrize("output_id", HOSTILE_OUTPUT_IDS)
-async def test_it_refuses_hostile_output_ids_and_writes_nothing(held_job, output_id):
-    job = await held_job()
-    response = await job.put(output_id, b"pwned")
+async def test_it_refuses_hostile_output_ids_and_writes_nothing(connect_worker, media_root, output_id):  # noqa: F811
+    token = await token_create("uploader")
+    ws, _ = await connect_worker(token)
+    job_id = await echo_job_create()
+    await take(ws)
+    response = await upload(job_id, token, output_id=output_id, body=b"pwned")
     assert response.status_code in (400, 404)
-    assert not await JobOutput.objects.aexists()
-    assert not settings.MEDIA_ROOT.exists() or not any(settings.MEDIA_ROOT.rglob("*"))
-
-
-@pytest.mark.parametrize("job_id", ["..%2F..%2Fx", "not-a-uuid"])
-async def test_it_refuses_hostile_job_ids(held_job, job_id):
-    job = await held_job()
-    response = await job.put("echo", b"pwned", job_id=job_id)
-    assert response.status_code == 404
+    assert stored_files(media_root) == []
     assert not await JobOutput.objects.aexists()
 
 
-async def test_the_stored_name_comes_from_the_server(held_job):
-    job = await held_job()
-    assert (await job.put("echo", b"data")).status_code == 201
-    output = await JobOutput.objects.aget()
-    directory, name = output.file.name.rsplit("/", 1)
-    assert directory == f"outputs/{job.job_id}"
-    assert len(name) == 32 and "echo" not in name
+async def test_the_stored_name_comes_from_the_server(connect_worker, media_root):  # noqa: F811
+    token = await token_create("uploader")
+    ws, _ = await connect_worker(token)
+    job_id = await echo_job_create()
+    await take(ws)
+    assert (await upload(job_id, token, body=b"data")).status_code in (200, 201)
+    (stored,) = stored_files(media_root)
+    assert stored.parent.name == job_id and "echo" not in stored.name

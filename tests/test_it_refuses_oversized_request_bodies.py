@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def small_limits(settings) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
-    settings.UMS_MAX_OUTPUT_BYTES = 4096
+    settings.UMS_MAX_UPLOAD_BYTES = 4096
 
 
 def scope(headers: list[tuple[bytes, bytes]]) -> dict:

@@ -82,6 +82,12 @@ def test_the_document_follows_the_workers_at_request_time():
     assert "/processes/multi/execution" in openapi()["paths"]
 
 
+def test_an_unknown_format_of_the_document_is_invalid():
+    response = Client().get("/api", {"f": "html"})
+    assert response.status_code == 400
+    assert response.json()["detail"].endswith("available as json, yaml.")
+
+
 def test_the_document_is_also_served_as_plain_json_and_yaml():
     assert Client().get("/api", headers={"Accept": "application/json"})["Content-Type"] == "application/json"
     yaml = Client().get("/api", headers={"Accept": "application/vnd.oai.openapi"})

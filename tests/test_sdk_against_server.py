@@ -109,3 +109,34 @@ def test_pygeoapi_processors_run_through_the_adapter(token):
         )
         assert response.status_code == 200, response.text
         assert response.json() == "Hello Ada! Welcome"
+
+
+def test_a_large_output_is_uploaded_over_http_and_served_to_the_client(token, tmp_path):
+    with (
+        DaphneServer(UMS_MEDIA_ROOT=str(tmp_path)) as server,
+        WorkerProcess(server, token, "ums_worker.demo:worker", "--upload-threshold", "65536"),
+    ):
+        wait_until(lambda: listed("large-output"), 30, "the demo processes")
+        response = httpx.post(
+            f"{server.url}/processes/large-output/execution", json={"inputs": {"kib": 256}}, timeout=60
+        )
+        assert response.status_code == 200, response.text[:500]
+        assert response.headers["Content-Type"].startswith("text/plain")
+        assert response.text == "x" * 256 * 1024
+        # The bytes went to storage, not through the socket.
+        stored = [path for path in tmp_path.rglob("*") if path.is_file()]
+        assert [path.stat().st_size for path in stored] == [256 * 1024]
+
+
+def test_dismissing_a_job_cancels_it_on_the_worker(token):
+    with DaphneServer(**FAST) as server, WorkerProcess(server, token, "ums_worker.demo:worker"):
+        wait_until(lambda: listed("sleep"), 30, "the demo processes")
+        job_id = submit(server, "sleep", {"seconds": 30, "steps": 30})
+        wait_until(Job.objects.filter(pk=job_id, status="running").exists, 20, "the job to start")
+        response = httpx.delete(f"{server.url}/jobs/{job_id}", timeout=10)
+        assert response.status_code == 200
+        assert response.json()["status"] == "dismissed"
+        # The worker stopped the handler: its slot is free again for the next job.
+        next_job = submit(server, "echo", {"message": "after"})
+        assert final_status(server, next_job, 20)["status"] == "successful"
+        assert Job.objects.get(pk=job_id).status == "dismissed"

@@ -3,7 +3,7 @@
 Django's ASGI handler spools the whole body of every request to a temporary file before any
 view (or authentication) runs, so without this an anonymous client could fill the disk with
 one request. Bodies larger than the largest any endpoint takes (execute requests:
-UMS_MAX_REQUEST_BYTES; output uploads: UMS_MAX_OUTPUT_BYTES) get 413 problem details at once,
+UMS_MAX_REQUEST_BYTES; output uploads: UMS_MAX_UPLOAD_BYTES) get 413 problem details at once,
 by their Content-Length or, when streamed without one, as soon as they pass the ceiling.
 """
 
@@ -18,7 +18,7 @@ from ogc.problems import HTTP_TYPES, problem_body
 
 
 def body_ceiling() -> int:
-    return max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.UMS_MAX_OUTPUT_BYTES)
+    return max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.UMS_MAX_UPLOAD_BYTES)
 
 
 class BodyTooLarge(Exception):

@@ -84,7 +84,7 @@ def database_from_url(url: str) -> dict:
     else:
         # Several threads write the same SQLite file: wait for the lock instead of failing.
         config.setdefault("OPTIONS", {})["timeout"] = 20
-        config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
+        config["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         # Take the write lock when a transaction begins: a deferred one that reads and then
         # writes (the scheduler's) fails at once with "database is locked" if another process
         # wrote meanwhile, whatever the timeout.
@@ -262,6 +262,12 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# S3-compatible output storage: UMS_STORAGE_BACKEND=storages.backends.s3.S3Storage, with
+# requirements-s3.txt installed. django-storages reads these settings (same names as the
+# environment variables); boto3 takes the credentials from AWS_ACCESS_KEY_ID/SECRET itself.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or None
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
 # Static files are served by whitenoise from the app directories when collectstatic has not run.
 WHITENOISE_USE_FINDERS = True
 
@@ -351,8 +357,8 @@ UMS_SWEEP_INTERVAL = env_float("UMS_SWEEP_INTERVAL", 2.0, minimum=0.05)
 UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=0.0)
 # Most values one input of `maxOccurs: unbounded` takes in an execute request.
 UMS_MAX_INPUT_OCCURRENCES = env_int("UMS_MAX_INPUT_OCCURRENCES", 1000, minimum=1)
-# Largest output a worker may upload over HTTP (PUT /jobs/{id}/outputs/{output}); past it 413.
-UMS_MAX_OUTPUT_BYTES = env_int("UMS_MAX_OUTPUT_BYTES", 512 * 1024 * 1024, minimum=1024)
+# Largest output a worker may upload (PUT /jobs/{id}/outputs/{outputId}).
+UMS_MAX_UPLOAD_BYTES = env_int("UMS_MAX_UPLOAD_BYTES", 1024**3, minimum=1024)
 # Largest WebSocket frame a worker may send; larger outputs go over HTTP.
 UMS_MAX_FRAME_BYTES = env_int("UMS_MAX_FRAME_BYTES", 1024 * 1024, minimum=1024)
 # Callbacks to job subscribers: seconds per POST, attempts, and the first retry delay (doubling).

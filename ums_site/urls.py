@@ -3,10 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from jobs.uploads import output_upload
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Sign-in for browsers under authenticated access (API clients send a token instead).
     path("api-auth/", include("rest_framework.urls")),
+    path("jobs/<str:job_id>/outputs/<str:output_id>", output_upload, name="job-output-upload"),
     path("", include("ogc.urls")),
 ]
 
