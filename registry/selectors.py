@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from registry.models import Process
+from jobs.models import ACTIVE_STATUSES
+from registry.models import Process, WorkerSession
 
 
 def process_list() -> QuerySet[Process]:
@@ -13,3 +14,17 @@ def process_list() -> QuerySet[Process]:
 
 def process_get(process_id: str) -> Process | None:
     return process_list().filter(pk=process_id).first()
+
+
+def processes_with_provider_count() -> QuerySet[Process]:
+    """Every process, listed or not, with how many live sessions provide it."""
+    return Process.objects.annotate(
+        provider_count=Count("providers", filter=Q(providers__disconnected_at__isnull=True))
+    )
+
+
+def sessions_with_jobs_held() -> QuerySet[WorkerSession]:
+    """Live and past sessions, with how many active jobs each holds (past ones: none)."""
+    return WorkerSession.objects.select_related("credential").annotate(
+        jobs_held=Count("jobs", filter=Q(jobs__status__in=ACTIVE_STATUSES))
+    )
