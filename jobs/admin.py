@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from jobs.models import Job, JobOutput
+from jobs.models import Job, JobOutput, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.services import job_dismiss, job_retry, job_take_back, jobs_delete_final
 from registry.admin_display import pretty_json
@@ -129,26 +129,28 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(permissions=["change"], description="Dismiss the selected jobs (their workers stop)")
     def dismiss(self, request, queryset) -> None:
         dismissed = _each(queryset.exclude(status="dismissed"), job_dismiss)
-        messages.info(request, f"Dismissed {dismissed} job(s).")
+        messages.info(request, f"Dismissed {len(dismissed)} job(s).")
 
     @admin.action(
         permissions=["change"], description="Requeue the selected jobs (taken back from their workers)"
     )
     def requeue(self, request, queryset) -> None:
         taken = _each(queryset, partial(job_take_back, reason=TAKEN_BACK))
-        skipped = queryset.count() - taken
+        # A job that had used up its attempts fails instead, as after any fault.
+        failed = sum(job.status == JobStatus.FAILED for job in taken)
+        skipped = queryset.count() - len(taken)
         messages.info(
             request,
-            f"Requeued {taken} job(s); {skipped} skipped (only jobs a worker holds can be taken back; "
-            "retry failed ones instead).",
+            f"Requeued {len(taken) - failed} job(s); {failed} failed, out of attempts; {skipped} skipped "
+            "(only jobs a worker holds can be taken back; retry failed ones instead).",
         )
 
     @admin.action(permissions=["change"], description="Retry the selected failed jobs as new jobs")
     def retry(self, request, queryset) -> None:
         retried = _each(queryset, job_retry)
-        skipped = queryset.count() - retried
+        skipped = queryset.count() - len(retried)
         messages.info(
-            request, f"Created {retried} new job(s); {skipped} skipped (only failed jobs are retried)."
+            request, f"Created {len(retried)} new job(s); {skipped} skipped (only failed jobs are retried)."
         )
 
     @admin.action(permissions=["purge"], description="Purge the selected final jobs and their files")
@@ -158,10 +160,13 @@ class JobAdmin(admin.ModelAdmin):
         messages.info(request, f"Purged {purged} job(s); {kept} active job(s) kept (dismiss them first).")
 
 
-def _each(queryset, change: Callable[..., object]) -> int:
-    """Applies a job service to each selected job, then sends the signals; how many it changed."""
+def _each(queryset, change: Callable[..., Job | None]) -> list[Job]:
+    """Applies a job service to each selected job, then sends the signals; the jobs it changed."""
     outbox = Outbox()
-    job_ids = list(queryset.values_list("pk", flat=True))
-    changed = sum(change(job_id=job_id, outbox=outbox) is not None for job_id in job_ids)
+    changed = [
+        job
+        for job_id in queryset.values_list("pk", flat=True)
+        if (job := change(job_id=job_id, outbox=outbox))
+    ]
     async_to_sync(outbox_deliver)(outbox)
     return changed

@@ -59,7 +59,7 @@ async def test_requeue_takes_a_running_job_back_and_another_worker_runs_it(conne
 
     messages = await act_async(admin_client, "requeue", job_id)
 
-    assert messages[0].startswith("Requeued 1 job(s); 0 skipped")
+    assert messages[0].startswith("Requeued 1 job(s); 0 failed, out of attempts; 0 skipped")
     assert await receive(ws) == {"type": "job.cancel", "job": job_id}
     frame = await receive(other)
     assert frame["type"] == "job.execute" and frame["job"] == job_id and frame["attempt"] == 2
@@ -73,8 +73,9 @@ async def test_requeue_fails_a_job_that_used_up_its_attempts(connect_worker, adm
     job_id = await echo_job_create()
     await take(ws)
 
-    await act_async(admin_client, "requeue", job_id)
+    messages = await act_async(admin_client, "requeue", job_id)
 
+    assert messages[0].startswith("Requeued 0 job(s); 1 failed, out of attempts")
     assert await receive(ws) == {"type": "job.cancel", "job": job_id}
     job = await job_get(job_id)
     assert job.status == "failed" and job.message.startswith("Gave up after 1 attempt(s)")
@@ -91,7 +92,7 @@ async def test_requeue_and_retry_leave_jobs_alone_where_they_do_not_apply(connec
     requeued = await act_async(admin_client, "requeue", queued, str(successful.pk))
     retried = await act_async(admin_client, "retry", queued, str(successful.pk))
 
-    assert requeued[0].startswith("Requeued 0 job(s); 2 skipped")
+    assert requeued[0].startswith("Requeued 0 job(s); 0 failed, out of attempts; 2 skipped")
     assert retried[0].startswith("Created 0 new job(s); 2 skipped")
     assert {job.pk: (job.status, job.updated) for job in await _jobs()} == before
 
