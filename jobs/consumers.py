@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from rest_framework.fields import DateTimeField
 
 from jobs.models import Job
 from jobs.notifications import job_group
 from jobs.selectors import job_get, job_visible_to
 
 CLOSE_NOT_FOUND = 4404
+_DATETIME = DateTimeField()
 
 
 def job_update(job: Job) -> dict[str, Any]:
+    """The job's state, with statusInfo's names (a page can show either the same way)."""
     return {
         "type": "job.status",
         "jobID": str(job.id),
@@ -23,8 +27,16 @@ def job_update(job: Job) -> dict[str, Any]:
         "status": job.status,
         "progress": job.progress,
         "message": job.message,
-        "updated": job.updated.isoformat(),
+        "created": _timestamp(job.created),
+        "started": _timestamp(job.started),
+        "finished": _timestamp(job.finished),
+        "updated": _timestamp(job.updated),
     }
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    # Formatted as the HTTP API's statusInfo formats it.
+    return _DATETIME.to_representation(moment) if moment is not None else None
 
 
 @database_sync_to_async

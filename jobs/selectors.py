@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from jobs.models import Job, JobOutput
+from jobs.models import ACTIVE_STATUSES, Job, JobOutput
 
 
 def job_get(job_id) -> Job | None:
@@ -45,3 +45,8 @@ def jobs_visible_to(user) -> QuerySet[Job]:
 
 def job_output_get(*, job: Job, output_id: str) -> JobOutput | None:
     return job.results.filter(output_id=output_id).first()
+
+
+def jobs_held_by(session) -> QuerySet[Job]:
+    """The active jobs assigned to a worker session."""
+    return Job.objects.filter(session=session, status__in=ACTIVE_STATUSES)

@@ -252,9 +252,7 @@ def jobs_purge(*, finished_before: datetime) -> Purged:
             "pk", flat=True
         )[:PURGE_BATCH]
     ):
-        with transaction.atomic():
-            outputs_delete(JobOutput.objects.filter(job_id__in=batch))
-            jobs += Job.objects.filter(pk__in=batch).delete()[1].get("jobs.Job", 0)
+        jobs += jobs_delete_final(job_ids=batch)
     ended = WorkerSession.objects.filter(disconnected_at__lt=finished_before).exclude(
         jobs__status__in=ACTIVE_STATUSES
     )
@@ -274,3 +272,55 @@ def _unreferenced_files_delete() -> int:
         output_files_delete(unreferenced)
         deleted += len(unreferenced)
     return deleted
+
+
+@transaction.atomic
+def job_take_back(*, job_id, reason: str, outbox: Outbox) -> Job | None:
+    """Takes an active job back from the worker holding it: the worker is told to stop and the
+    job goes back in the queue, as after any fault (so a job that used up its attempts fails).
+
+    None if no worker holds it: a queued job is in the queue already, a final one stays final.
+    """
+    job = (
+        Job.objects.select_for_update(of=("self",))
+        .filter(pk=job_id, status__in=ACTIVE_STATUSES, session__isnull=False)
+        .select_related("session")
+        .first()
+    )
+    if job is None:
+        return None
+    outbox.to_session(job.session.channel_name, "job.cancel", job=str(job.id))
+    job_requeue(job, reason=reason, outbox=outbox)
+    jobs_dispatch(outbox=outbox)
+    return job
+
+
+def job_retry(*, job_id, outbox: Outbox) -> Job | None:
+    """A new job with the request of a failed one, which stays as it is, for the record.
+
+    None unless the job failed: a final status is never reopened.
+    """
+    failed = Job.objects.filter(pk=job_id, status=JobStatus.FAILED).select_related("process", "owner").first()
+    if failed is None:
+        return None
+    return job_create(
+        process=failed.process,
+        inputs=failed.inputs,
+        outputs=failed.outputs,
+        response=failed.response,
+        subscriber=failed.subscriber,
+        owner=failed.owner,
+        links_base=failed.links_base,
+        outbox=outbox,
+    )
+
+
+@transaction.atomic
+def jobs_delete_final(*, job_ids: list) -> int:
+    """Deletes the final jobs among these, with their output files; how many.
+
+    Active jobs are kept: a worker may be running them (dismiss them first).
+    """
+    final = list(Job.objects.filter(pk__in=job_ids, status__in=FINAL_STATUSES).values_list("pk", flat=True))
+    outputs_delete(JobOutput.objects.filter(job_id__in=final))
+    return Job.objects.filter(pk__in=final).delete()[1].get("jobs.Job", 0)

@@ -14,8 +14,9 @@ from ogc.problems import invalid_parameter
 
 class PageQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=10000, default=10)
-    # Not an OGC parameter: the position the `next`/`prev` links carry.
-    offset = serializers.IntegerField(min_value=0, default=0)
+    # Not an OGC parameter: the position the `next`/`prev` links carry. Bounded so that
+    # OFFSET (+ limit) stays a 64-bit integer for the database.
+    offset = serializers.IntegerField(min_value=0, max_value=2**62, default=0)
 
 
 def query_parse(serializer_class: type[serializers.Serializer], request) -> dict[str, Any]:

@@ -4,8 +4,10 @@ from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 
 from jobs.notifications import Outbox, outbox_deliver
-from registry.admin_display import pretty_json
+from jobs.selectors import jobs_held_by
+from registry.admin_display import admin_links, pretty_json
 from registry.models import Process, ProcessGrant, WorkerCredential, WorkerSession
+from registry.selectors import processes_with_provider_count, sessions_with_jobs_held
 from registry.services import credential_revoke, credential_token_issue
 
 
@@ -39,18 +41,40 @@ class WorkerCredentialAdmin(admin.ModelAdmin):
 @admin.register(WorkerSession)
 class WorkerSessionAdmin(admin.ModelAdmin):
     list_display = [
-        "id",
         "name",
         "credential",
+        "live",
         "capacity",
+        "jobs_held",
         "instance",
         "connected_at",
         "last_seen_at",
         "disconnected_at",
+        "close_reason",
     ]
     list_filter = [("disconnected_at", admin.EmptyFieldListFilter), "credential"]
     search_fields = ["id", "name", "credential__name"]
     date_hierarchy = "connected_at"
+    readonly_fields = ["held_jobs", "provided_processes"]
+
+    def get_queryset(self, request):
+        return sessions_with_jobs_held()
+
+    @admin.display(boolean=True, description="live")
+    def live(self, obj: WorkerSession) -> bool:
+        return obj.is_live
+
+    @admin.display(description="jobs held", ordering="jobs_held")
+    def jobs_held(self, obj: WorkerSession) -> int:
+        return obj.jobs_held
+
+    @admin.display(description="jobs held")
+    def held_jobs(self, obj: WorkerSession) -> str:
+        return admin_links("jobs_job", jobs_held_by(obj))
+
+    @admin.display(description="processes")
+    def provided_processes(self, obj: WorkerSession) -> str:
+        return admin_links("registry_process", obj.processes.all())
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -61,14 +85,25 @@ class WorkerSessionAdmin(admin.ModelAdmin):
 
 @admin.register(Process)
 class ProcessAdmin(admin.ModelAdmin):
-    list_display = ["id", "version", "title", "updated_at"]
+    list_display = ["id", "version", "title", "provider_count", "updated_at"]
     search_fields = ["id"]
-    readonly_fields = ["id", "version", "readable_description", "providers", "created_at", "updated_at"]
-    exclude = ["description"]
+    readonly_fields = ["id", "version", "readable_description", "provider_links", "created_at", "updated_at"]
+    exclude = ["description", "providers"]
+
+    def get_queryset(self, request):
+        return processes_with_provider_count()
+
+    @admin.display(description="live providers", ordering="provider_count")
+    def provider_count(self, obj: Process) -> int:
+        return obj.provider_count
 
     @admin.display(description="description")
     def readable_description(self, obj: Process) -> str:
         return pretty_json(obj.description)
+
+    @admin.display(description="providers")
+    def provider_links(self, obj: Process) -> str:
+        return admin_links("registry_workersession", obj.providers.select_related("credential"))
 
     def has_add_permission(self, request) -> bool:
         return False

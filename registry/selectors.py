@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from registry.models import Process, ProcessGrant, patterns_match
+from jobs.models import ACTIVE_STATUSES
+from registry.models import Process, ProcessGrant, WorkerSession, patterns_match
 
 
 def process_list() -> QuerySet[Process]:
@@ -24,3 +25,17 @@ def process_executable_by(*, process_id: str, user) -> bool:
         return True
     grants = ProcessGrant.objects.filter(group__user=user).values_list("process_patterns", flat=True)
     return any(patterns_match(patterns, process_id) for patterns in grants)
+
+
+def processes_with_provider_count() -> QuerySet[Process]:
+    """Every process, listed or not, with how many live sessions provide it."""
+    return Process.objects.annotate(
+        provider_count=Count("providers", filter=Q(providers__disconnected_at__isnull=True))
+    )
+
+
+def sessions_with_jobs_held() -> QuerySet[WorkerSession]:
+    """Live and past sessions, with how many active jobs each holds (past ones: none)."""
+    return WorkerSession.objects.select_related("credential").annotate(
+        jobs_held=Count("jobs", filter=Q(jobs__status__in=ACTIVE_STATUSES))
+    )

@@ -24,6 +24,7 @@ def job() -> Job:
     job = Job.objects.create(
         process=process, inputs={"message": "città"}, status="successful", session=session
     )
+    Job.objects.create(process=process, status="running", session=session, message="held")
     JobOutput.objects.create(job=job, output_id="echo", value={"nested": [1, 2]})
     return job
 
@@ -56,3 +57,29 @@ def test_a_new_credential_shows_its_token_once(admin_client):
     assert response.status_code == 200
     messages = [str(message) for message in response.context["messages"]]
     assert any("ums_" in message and "not shown again" in message for message in messages)
+
+
+def test_sessions_show_capacity_jobs_held_and_last_seen(admin_client, job):
+    changelist = admin_client.get("/admin/registry/workersession/")
+    row = changelist.context["cl"].result_list.get()
+    assert (row.capacity, row.jobs_held) == (1, 1)
+    assert "Last seen at" in changelist.text
+    page = admin_client.get(f"/admin/registry/workersession/{job.session_id}/change/").text
+    held = Job.objects.get(message="held")
+    assert f"/admin/jobs/job/{held.pk}/change/" in page  # the job it holds, linked
+    assert "/admin/registry/process/echo/change/" in page
+
+
+def test_processes_show_their_providers(admin_client, job):
+    changelist = admin_client.get("/admin/registry/process/")
+    assert changelist.context["cl"].result_list.get().provider_count == 1
+    page = admin_client.get("/admin/registry/process/echo/change/").text
+    assert f"/admin/registry/workersession/{job.session_id}/change/" in page
+    assert "&quot;title&quot;: &quot;Echo&quot;" in page
+
+
+def test_a_job_shows_its_owner_timing_and_a_link_to_its_page(admin_client, job):
+    page = admin_client.get(f"/admin/jobs/job/{job.id}/change/").text
+    for label in ("Owner", "Created", "Started", "Finished", "Run time", "Progress", "Error"):
+        assert f"<label>{label}:</label>" in page
+    assert f"/jobs/{job.id}?f=html" in page  # view on site

@@ -44,7 +44,13 @@ async def test_it_pushes_status_and_progress_as_the_worker_reports(connect_worke
         update = await receive(page)
         assert (update["status"], update["progress"], update["message"]) == ("running", 30, "routing")
         await send(ws, {"type": "job.succeeded", "job": job_id, "outputs": {"echo": {"value": "m"}}})
-        assert (await receive(page))["status"] == "successful"
+        final = await receive(page)
+        assert final["status"] == "successful"
+        # The timestamps as the HTTP status has them, so a page shows either the same way.
+        status = (await AsyncClient().get(f"/jobs/{job_id}")).json()
+        assert {key: final[key] for key in ("started", "finished")} == {
+            key: status[key] for key in ("started", "finished")
+        }
     finally:
         await page.disconnect()
 

@@ -359,6 +359,11 @@ UMS_RESULT_RETENTION_DAYS = env_float("UMS_RESULT_RETENTION_DAYS", 7.0, minimum=
 UMS_MAX_INPUT_OCCURRENCES = env_int("UMS_MAX_INPUT_OCCURRENCES", 1000, minimum=1)
 # Largest output a worker may upload (PUT /jobs/{id}/outputs/{outputId}).
 UMS_MAX_UPLOAD_BYTES = env_int("UMS_MAX_UPLOAD_BYTES", 1024**3, minimum=1024)
+# The base map under GeoJSON results on the HTML results page: a tile URL template such as
+# https://tile.openstreetmap.org/{z}/{x}/{y}.png (mind its usage policy) and its attribution.
+# Unset: the results are drawn without a base map, and browsers fetch nothing from elsewhere.
+UMS_MAP_TILE_URL = env.str("UMS_MAP_TILE_URL", default="")
+UMS_MAP_TILE_ATTRIBUTION = env.str("UMS_MAP_TILE_ATTRIBUTION", default="")
 # Largest WebSocket frame a worker may send; larger outputs go over HTTP.
 UMS_MAX_FRAME_BYTES = env_int("UMS_MAX_FRAME_BYTES", 1024 * 1024, minimum=1024)
 # Callbacks to job subscribers: seconds per POST, attempts, and the first retry delay (doubling).

@@ -5,6 +5,9 @@ from django.urls import include, path
 
 from jobs.uploads import output_upload
 
+admin.site.site_header = "Urban Model Server administration"
+admin.site.site_title = "Urban Model Server"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Sign-in for browsers under authenticated access (API clients send a token instead).

@@ -1,4 +1,4 @@
-"""Template filters of the HTML pages."""
+"""Template filters and tags of the HTML pages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 from typing import Any
 
 from django import template
+from django.conf import settings
+
+from ogc.execute_form import InputField, input_fields
+from ogc.result_views import OutputView, output_views
 
 register = template.Library()
 
@@ -36,3 +40,21 @@ def _example(schema: dict) -> Any:
         return schema["enum"][0]
     placeholders = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
     return placeholders.get(schema.get("type"))
+
+
+@register.filter
+def execute_fields(process: dict[str, Any]) -> list[InputField]:
+    """The execute form's fields of a process description."""
+    return input_fields(process.get("inputs") or {})
+
+
+@register.filter
+def result_views(results: dict[str, Any]) -> list[OutputView]:
+    """How each output of a results document is shown."""
+    return output_views(results)
+
+
+@register.simple_tag
+def map_tiles() -> dict[str, str]:
+    """The base map of result maps (none unless configured)."""
+    return {"url": settings.UMS_MAP_TILE_URL, "attribution": settings.UMS_MAP_TILE_ATTRIBUTION}
