@@ -35,14 +35,23 @@ async def token_create(name: str = "test-worker", patterns: list[str] | None = N
     return token
 
 
-def communicator(
-    token: str | None, *, headers: list[tuple[bytes, bytes]] | None = None
-) -> WebsocketCommunicator:
+class Communicator(WebsocketCommunicator):
+    """Channels' test client, with a handshake timeout for a busy shared machine.
+
+    The handshake does database work; Channels' default of one second fails spuriously when
+    other test processes load the machine.
+    """
+
+    async def connect(self, timeout: float = 10):  # noqa: ASYNC109 (the overridden signature)
+        return await super().connect(timeout)
+
+
+def communicator(token: str | None, *, headers: list[tuple[bytes, bytes]] | None = None) -> Communicator:
 
     all_headers = list(headers or [])
     if token is not None:
         all_headers.append((b"authorization", f"Bearer {token}".encode()))
-    return WebsocketCommunicator(application, "/ws/workers/", headers=all_headers)
+    return Communicator(application, "/ws/workers/", headers=all_headers)
 
 
 async def send(ws: WebsocketCommunicator, frame: dict[str, Any]) -> None:

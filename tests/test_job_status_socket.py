@@ -6,18 +6,17 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.test import AsyncClient
 
 from jobs.models import Job
-from tests.factories import application, receive, send
+from tests.factories import Communicator, application, receive, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def browser(job_id: str, origin: bytes = b"http://localhost") -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, f"/ws/jobs/{job_id}/", headers=[(b"origin", origin)])
+def browser(job_id: str, origin: bytes = b"http://localhost") -> Communicator:
+    return Communicator(application, f"/ws/jobs/{job_id}/", headers=[(b"origin", origin)])
 
 
 async def submitted_job() -> str:

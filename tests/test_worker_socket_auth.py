@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from registry.models import WorkerCredential
-from tests.factories import communicator, token_create
+from tests.factories import Communicator, communicator, token_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +51,6 @@ async def test_it_accepts_a_valid_token_and_records_its_use():
 async def test_it_refuses_origins_not_allowed(settings):
     # The origin check wraps the socket at import time; build one with a restricted list.
     from channels.security.websocket import OriginValidator
-    from channels.testing import WebsocketCommunicator
 
     from registry.auth import WorkerTokenAuthMiddleware
     from registry.consumers import WorkerConsumer
@@ -59,4 +58,4 @@ async def test_it_refuses_origins_not_allowed(settings):
     app = OriginValidator(WorkerTokenAuthMiddleware(WorkerConsumer.as_asgi()), ["https://ok.example"])
     token = await token_create()
     headers = [(b"authorization", f"Bearer {token}".encode()), (b"origin", b"https://evil.example")]
-    assert await refused(WebsocketCommunicator(app, "/ws/workers/", headers=headers))
+    assert await refused(Communicator(app, "/ws/workers/", headers=headers))
