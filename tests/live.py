@@ -67,6 +67,18 @@ def wait_until(condition: Callable[[], object], seconds: float = 20, message: st
         time.sleep(0.05)
 
 
+def execute_async(base_url: str, process_id: str, inputs: dict, client: httpx.Client | None = None) -> str:
+    """Creates an asynchronous job on a live server; its id."""
+    response = (client or httpx).post(
+        f"{base_url}/processes/{process_id}/execution",
+        json={"inputs": inputs},
+        headers={"Prefer": "respond-async"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["jobID"]
+
+
 class ChildProcess:
     """A subprocess stopped on exit: SIGINT first, SIGKILL if it lingers."""
 

@@ -26,7 +26,7 @@ from django.db import connection
 from jobs.models import Job
 from registry.models import WorkerSession
 from registry.services import credential_create
-from tests.live import ROOT, ChildProcess, free_port, server_environment, wait_until
+from tests.live import ROOT, ChildProcess, execute_async, free_port, server_environment, wait_until
 
 PYTHON = sys.executable
 HAS_REDIS = bool(settings.REDIS_URL)
@@ -89,15 +89,7 @@ class Server:
 
     def execute(self, process: str, inputs: dict[str, Any], client: httpx.Client | None = None) -> str:
         """Creates an asynchronous job; its id."""
-        post = (client or httpx).post
-        response = post(
-            f"{self.url}/processes/{process}/execution",
-            json={"inputs": inputs},
-            headers={"Prefer": "respond-async"},
-            timeout=30,
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["jobID"]
+        return execute_async(self.url, process, inputs, client)
 
 
 @dataclass

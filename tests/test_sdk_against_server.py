@@ -9,7 +9,7 @@ from jobs.models import Job
 from registry.models import WorkerSession
 from registry.selectors import process_list
 from registry.services import credential_create
-from tests.live import DaphneServer, WorkerProcess, wait_until
+from tests.live import DaphneServer, WorkerProcess, execute_async, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -19,17 +19,6 @@ FAST = {"UMS_HEARTBEAT_INTERVAL": "0.3", "UMS_HEARTBEAT_TIMEOUT": "2", "UMS_SWEE
 
 def listed(*process_ids: str) -> bool:
     return set(process_ids) <= set(process_list().values_list("pk", flat=True))
-
-
-def submit(server: DaphneServer, process_id: str, inputs: dict) -> str:
-    response = httpx.post(
-        f"{server.url}/processes/{process_id}/execution",
-        json={"inputs": inputs},
-        headers={"Prefer": "respond-async"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["jobID"]
 
 
 def final_status(server: DaphneServer, job_id: str, seconds: float = 30) -> dict:
@@ -48,7 +37,7 @@ def token() -> str:
 def test_progress_reports_show_in_the_job_status(token):
     with DaphneServer() as server, WorkerProcess(server, token, "ums_worker.demo:worker"):
         wait_until(lambda: listed("sleep"), 30, "the demo processes")
-        job_id = submit(server, "sleep", {"seconds": 2, "steps": 4})
+        job_id = execute_async(server.url, "sleep", {"seconds": 2, "steps": 4})
 
         def reporting_progress() -> dict | None:
             status = httpx.get(f"{server.url}/jobs/{job_id}", timeout=5).json()
@@ -63,7 +52,7 @@ def test_progress_reports_show_in_the_job_status(token):
 def test_an_exception_in_a_handler_fails_the_job_with_its_detail(token):
     with DaphneServer() as server, WorkerProcess(server, token, "ums_worker.demo:worker"):
         wait_until(lambda: listed("fail"), 30, "the demo processes")
-        job_id = submit(server, "fail", {"message": "the river burst its banks"})
+        job_id = execute_async(server.url, "fail", {"message": "the river burst its banks"})
         assert final_status(server, job_id)["status"] == "failed"
         problem = httpx.get(f"{server.url}/jobs/{job_id}/results", timeout=5).json()
         assert "ValueError" in problem["detail"] and "the river burst its banks" in problem["detail"]
@@ -73,7 +62,7 @@ def test_blocking_handlers_run_capacity_at_once_and_heartbeats_go_on(token):
     demo = ["ums_worker.demo:worker", "--capacity", "2"]
     with DaphneServer(**FAST) as server, WorkerProcess(server, token, *demo):
         wait_until(lambda: listed("sleep"), 30, "the demo processes")
-        jobs = [submit(server, "sleep", {"seconds": 3, "steps": 1}) for _ in range(3)]
+        jobs = [execute_async(server.url, "sleep", {"seconds": 3, "steps": 1}) for _ in range(3)]
         wait_until(lambda: Job.objects.filter(status="running").count() == 2, 20, "two running jobs")
         assert Job.objects.filter(pk__in=jobs, status="accepted", session__isnull=True).count() == 1
         for job_id in jobs:
@@ -88,7 +77,7 @@ def test_a_running_job_survives_a_server_restart(token):
     with WorkerProcess(server, token, "ums_worker.demo:worker"):
         with server:
             wait_until(lambda: listed("sleep"), 30, "the demo processes")
-            job_id = submit(server, "sleep", {"seconds": 4, "steps": 4})
+            job_id = execute_async(server.url, "sleep", {"seconds": 4, "steps": 4})
             started = Job.objects.filter(pk=job_id, status="running")
             wait_until(started.exists, 20, "the job to start")
         # The server is down while the model runs on; the worker reconnects with `resume`.
@@ -131,12 +120,12 @@ def test_a_large_output_is_uploaded_over_http_and_served_to_the_client(token, tm
 def test_dismissing_a_job_cancels_it_on_the_worker(token):
     with DaphneServer(**FAST) as server, WorkerProcess(server, token, "ums_worker.demo:worker"):
         wait_until(lambda: listed("sleep"), 30, "the demo processes")
-        job_id = submit(server, "sleep", {"seconds": 30, "steps": 30})
+        job_id = execute_async(server.url, "sleep", {"seconds": 30, "steps": 30})
         wait_until(Job.objects.filter(pk=job_id, status="running").exists, 20, "the job to start")
         response = httpx.delete(f"{server.url}/jobs/{job_id}", timeout=10)
         assert response.status_code == 200
         assert response.json()["status"] == "dismissed"
         # The worker stopped the handler: its slot is free again for the next job.
-        next_job = submit(server, "echo", {"message": "after"})
+        next_job = execute_async(server.url, "echo", {"message": "after"})
         assert final_status(server, next_job, 20)["status"] == "successful"
         assert Job.objects.get(pk=job_id).status == "dismissed"
