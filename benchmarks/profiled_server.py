@@ -59,7 +59,8 @@ def _install_counters() -> None:
 
     async def counted_call(self, *args, **kwargs):
         _count("sync hops (SyncToAsync)")
-        func = getattr(self.func, "__func__", self.func)
+        func = getattr(self.func, "func", self.func)  # a partial: what it calls
+        func = getattr(func, "__func__", func)
         _count(f"hop: {getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}")
         return await original_call(self, *args, **kwargs)
 

@@ -6,13 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from rest_framework.fields import DateTimeField
 
 from jobs.models import Job
 from jobs.notifications import job_group
 from jobs.selectors import job_get, job_visible_to
+from ums_site.db import db_sync_to_async
 
 CLOSE_NOT_FOUND = 4404
 _DATETIME = DateTimeField()
@@ -39,7 +39,7 @@ def _timestamp(moment: datetime | None) -> str | None:
     return _DATETIME.to_representation(moment) if moment is not None else None
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _visible_job(job_id: str, user) -> Job | None:
     job = job_get(job_id)
     return job if job is not None and job_visible_to(job, user) else None
@@ -72,6 +72,6 @@ class JobStatusConsumer(AsyncWebsocketConsumer):
         await self._send_status()
 
     async def _send_status(self) -> None:
-        job = await database_sync_to_async(job_get)(self.job_id)
+        job = await db_sync_to_async(job_get)(self.job_id)
         if job is not None:
             await self.send(text_data=json.dumps(job_update(job)))

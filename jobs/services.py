@@ -17,7 +17,7 @@ from django.utils import timezone
 from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus
 from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
-from jobs.scheduler import job_requeue, jobs_dispatch
+from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch
 from jobs.selectors import job_get
 from registry.models import Process, WorkerCredential, WorkerSession
 from registry.protocol import ProtocolError
@@ -25,6 +25,7 @@ from registry.protocol import ProtocolError
 logger = logging.getLogger(__name__)
 
 
+@transaction.atomic
 def job_create(
     *,
     process: Process,
@@ -36,7 +37,10 @@ def job_create(
     links_base: str = "",
     outbox: Outbox,
 ) -> Job:
-    """Queues a job (inputs already validated) and dispatches what can run now."""
+    """Queues a job (inputs already validated) and dispatches what can run now.
+
+    One transaction: no other dispatcher sees the job before this one had its chance.
+    """
     job = Job.objects.create(
         process=process,
         inputs=inputs,
@@ -46,17 +50,18 @@ def job_create(
         owner=owner if owner is not None and owner.is_authenticated else None,
         links_base=links_base,
     )
-    jobs_dispatch(outbox=outbox)
+    jobs_assign(outbox=outbox)
     return job
 
 
-def _reported_job(session: WorkerSession, job_id: str) -> Job | None:
-    """The job a worker reports on, locked.
+def _reported_job(session: WorkerSession, job_id: str, *, with_process: bool = False) -> Job | None:
+    """The job a worker reports on, locked (its process read in the same query if asked).
 
     None for a report on a job that is already final (dismissed, or a frame the worker sent
     again after a reconnect): it is dropped, so a late report never reopens or changes a job.
     """
-    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    jobs = Job.objects.select_for_update(of=("self",)).filter(pk=job_id)
+    job = (jobs.select_related("process") if with_process else jobs).first()
     if job is not None and job.is_final and job.last_credential_id == session.credential_id:
         logger.info(
             "dropped a late report of session %s on job %s, which is %s", session.id, job_id, job.status
@@ -99,7 +104,7 @@ def job_progress(
 
 @transaction.atomic
 def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dict], outbox: Outbox) -> None:
-    job = _reported_job(session, job_id)
+    job = _reported_job(session, job_id, with_process=True)
     if job is None:
         return
     declared = job.process.description.get("outputs", {})
@@ -108,21 +113,23 @@ def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dic
         raise ProtocolError(
             "invalid-outputs", f"outputs not in the process description: {unknown}", job=job_id
         )
-    uploaded = set(job.results.values_list("output_id", flat=True))
+    uploaded = dict(job.results.values_list("output_id", "pk"))
     missing = sorted(i for i, output in outputs.items() if "href" in output and i not in uploaded)
     if missing:
         raise ProtocolError(
             "invalid-outputs", f"outputs refer to uploads that were not made: {missing}", job=job_id
         )
     # Uploads the final frame does not refer to are not results.
-    by_reference = [i for i, output in outputs.items() if "href" in output]
-    outputs_delete(job.results.exclude(output_id__in=by_reference))
+    stale = [pk for output_id, pk in uploaded.items() if "href" not in outputs.get(output_id, {})]
+    if stale:
+        outputs_delete(JobOutput.objects.filter(pk__in=stale))
+    JobOutput.objects.bulk_create(
+        JobOutput(job=job, output_id=output_id, value=output["value"], media_type=output.get("mediaType", ""))
+        for output_id, output in outputs.items()
+        if "value" in output
+    )
     for output_id, output in outputs.items():
-        if "value" in output:
-            JobOutput.objects.create(
-                job=job, output_id=output_id, value=output["value"], media_type=output.get("mediaType", "")
-            )
-        elif output.get("mediaType"):
+        if "href" in output and output.get("mediaType"):
             job.results.filter(output_id=output_id).update(media_type=output["mediaType"])
     _finish(job, JobStatus.SUCCESSFUL, "Finished", outbox)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
 from jobs.callbacks import callbacks_kick
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.scheduler import sessions_end_orphaned, sweep
+from ums_site.db import db_sync_to_async
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +25,14 @@ logger = logging.getLogger(__name__)
 STARTED = timezone.now()
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _sweep_once() -> Outbox:
     outbox = Outbox()
     sweep(outbox=outbox)
     return outbox
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _orphans_end() -> Outbox:
     outbox = Outbox()
     sessions_end_orphaned(started=STARTED, outbox=outbox)

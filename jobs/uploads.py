@@ -12,7 +12,6 @@ import tempfile
 from typing import IO
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +22,7 @@ from ogc.problems import problem_json
 from registry.auth import bearer_token
 from registry.models import WorkerCredential
 from registry.services import credential_authenticate
+from ums_site.db import db_sync_to_async
 
 CHUNK = 1024 * 1024
 
@@ -48,18 +48,18 @@ async def output_upload(request: HttpRequest, job_id: str, output_id: str) -> Ht
 
 async def _credential(request: HttpRequest) -> WorkerCredential | None:
     token = bearer_token(request.scope.get("headers", []))
-    return await database_sync_to_async(credential_authenticate)(token) if token else None
+    return await db_sync_to_async(credential_authenticate)(token) if token else None
 
 
 async def _receive(
     request: HttpRequest, *, credential: WorkerCredential, job_id: str, output_id: str
 ) -> None:
     target = {"credential": credential, "job_id": job_id, "output_id": output_id}
-    await database_sync_to_async(services.job_output_upload_check)(**target)
+    await db_sync_to_async(services.job_output_upload_check)(**target)
     # Storage is slow I/O (disk, S3): not in the one thread that does the database work.
     file_name, size = await sync_to_async(_store, thread_sensitive=False)(request, job_id)
     try:
-        await database_sync_to_async(services.job_output_record)(
+        await db_sync_to_async(services.job_output_record)(
             **target,
             file_name=file_name,
             size=size,

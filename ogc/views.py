@@ -6,8 +6,10 @@ problem details response (ogc.problems).
 
 from __future__ import annotations
 
+import uuid
+from functools import partial
+
 from adrf.views import APIView as AsyncAPIView
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +22,7 @@ from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
-from jobs.waiting import job_wait_final
+from jobs.waiting import job_watch
 from ogc.execution import ASYNC, RESPOND_ASYNC, ExecutionMode, execute_request_parse, execution_mode
 from ogc.filters import JobFilter
 from ogc.links import (
@@ -42,6 +44,7 @@ from ogc.renderers import EncodingsMixin, HTMLRenderer, RawResultsNegotiation
 from ogc.results import output_response, results_document, results_response
 from ogc.serializers import ProcessSerializer, ProcessSummarySerializer, StatusInfoSerializer
 from registry import selectors as registry_selectors
+from ums_site.db import db_sync_to_async
 
 CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
@@ -119,7 +122,7 @@ class ProcessView(EncodingsMixin, APIView):
         return Response(ProcessSerializer(process, context={"base": base_url(request)}).data)
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _create_job(request, process_id: str, base: str) -> tuple[Job, ExecutionMode, Outbox]:
     """Checks the request against the process and queues the job, in one thread hop (the
     benchmark profile counted a hop and a database connection for the lookup alone)."""
@@ -153,13 +156,17 @@ class ExecutionView(AsyncAPIView):
     async def post(self, request, process_id: str):
         base = base_url(request)
         job, mode, outbox = await _create_job(request, process_id, base)
-        await outbox_deliver(outbox)
         if mode.mode == ASYNC:
+            await outbox_deliver(outbox)
             return _accepted(job, base, preference_applied=mode.preference_applied)
-        final = await job_wait_final(job.id, settings.UMS_SYNC_TIMEOUT)
-        if final is None:
+        async with job_watch(job.id) as watch:
+            await outbox_deliver(outbox)  # the job goes to its worker once the watch listens
+            response = await watch.until_final(
+                partial(_final_results, job.id, base), settings.UMS_SYNC_TIMEOUT
+            )
+        if response is None:  # not final in time: answered as an asynchronous execution
             return _accepted(job, base, preference_applied=False)
-        return await database_sync_to_async(_final_results)(final, base)
+        return response
 
 
 def _accepted(job: Job, base: str, *, preference_applied: bool) -> Response:
@@ -169,8 +176,12 @@ def _accepted(job: Job, base: str, *, preference_applied: bool) -> Response:
     return Response(StatusInfoSerializer(job, context={"base": base}).data, status=201, headers=headers)
 
 
-def _final_results(job: Job, base: str) -> HttpResponseBase:
-    return results_response(_with_results(job, job.id), base)
+def _final_results(job_id: uuid.UUID, base: str) -> HttpResponseBase | None:
+    """The answer to a synchronous execution once the job is final, in one database hop."""
+    job = job_selectors.job_get(job_id)
+    if job is not None and not job.is_final:
+        return None
+    return results_response(_with_results(job, job_id), base)
 
 
 def _with_results(job: Job | None, job_id: object) -> Job:
@@ -207,7 +218,7 @@ class JobListView(EncodingsMixin, APIView):
         )
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _dismiss(job_id: str) -> tuple[Job | None, Outbox]:
     outbox = Outbox()
     return job_services.job_dismiss(job_id=job_id, outbox=outbox), outbox
@@ -218,7 +229,7 @@ class JobView(EncodingsMixin, AsyncAPIView):
 
     @ogc_operation("getStatus", "statusInfo", "The status of the job")
     async def get(self, request, job_id: str):
-        job = await database_sync_to_async(job_selectors.job_get_visible)(job_id, request.user)
+        job = await db_sync_to_async(job_selectors.job_get_visible)(job_id, request.user)
         if job is None:
             raise no_such_job(job_id)
         return Response(StatusInfoSerializer(job, context={"base": base_url(request)}).data)
@@ -226,7 +237,7 @@ class JobView(EncodingsMixin, AsyncAPIView):
     @ogc_operation("dismiss", "statusInfo", "The job, dismissed")
     async def delete(self, request, job_id: str):
         """Dismisses the job (the dismiss conformance class); safe to repeat."""
-        if await database_sync_to_async(job_selectors.job_get_visible)(job_id, request.user) is None:
+        if await db_sync_to_async(job_selectors.job_get_visible)(job_id, request.user) is None:
             raise no_such_job(job_id)
         job, outbox = await _dismiss(job_id)
         await outbox_deliver(outbox)

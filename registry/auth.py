@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from channels.db import database_sync_to_async
-
 from registry.models import WorkerCredential
 from registry.services import credential_authenticate
+from ums_site.db import db_sync_to_async
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class WorkerTokenAuthMiddleware:
         token = bearer_token(scope.get("headers", []))
         credential: WorkerCredential | None = None
         if token is not None:
-            credential = await database_sync_to_async(credential_authenticate)(token)
+            credential = await db_sync_to_async(credential_authenticate)(token)
         if credential is None:
             client = scope.get("client") or ("?", 0)
             logger.warning("worker handshake refused from %s: missing or invalid token", client[0])

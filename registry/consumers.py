@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -19,6 +18,7 @@ from jobs.scheduler import jobs_dispatch, session_end
 from registry import services
 from registry.models import WorkerSession
 from registry.protocol import Frame, ProtocolError, frame_parse
+from ums_site.db import db_sync_to_async
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ JOB_REPORTS: dict[str, Callable[..., None]] = {
 FREES_A_SLOT = frozenset({"job.succeeded", "job.failed", "job.rejected"})
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _then_dispatch[T](change: Callable[..., T]) -> tuple[T, Outbox]:
     """Makes a change, then dispatches the jobs it made possible, in one thread hop."""
     outbox = Outbox()
@@ -56,7 +56,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every message, in a thread hop of
         # its own (3 of a job's hops in the benchmark profile). Every database access here goes
-        # through database_sync_to_async, which does that in the hop it makes anyway.
+        # through db_sync_to_async, which checks its connection in the hop it makes anyway.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -145,7 +145,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         await outbox_deliver(outbox)
 
     async def _heartbeat(self) -> None:
-        if not await database_sync_to_async(services.session_touch)(session_id=self.session.pk):
+        if not await db_sync_to_async(services.session_touch)(session_id=self.session.pk):
             await self.close(code=CLOSE_SESSION_ENDED)
 
     async def _report(self, frame: Frame) -> None:
@@ -156,7 +156,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             _, outbox = await _then_dispatch(report)
         else:
             outbox = Outbox()
-            await database_sync_to_async(report)(outbox=outbox)
+            await db_sync_to_async(report)(outbox=outbox)
         await outbox_deliver(outbox)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:

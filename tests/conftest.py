@@ -10,11 +10,19 @@ from channels.testing import WebsocketCommunicator
 from tests.callback_receiver import subscriber  # noqa: F401 (fixture)
 from tests.factories import communicator, hello, receive, send, token_create
 from tests.live_processes import processes, pytest_runtest_makereport  # noqa: F401 (fixture, hook)
+from ums_site.db import db_threads_close
 
 # The on-disk SQLite test database lives here (see settings).
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
 
 ConnectWorker = Callable[..., Awaitable[tuple[WebsocketCommunicator, dict]]]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, which drops the test database after the database threads let go of it."""
+    yield
+    db_threads_close()
 
 
 @pytest.fixture

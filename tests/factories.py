@@ -6,7 +6,6 @@ import copy
 import json
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from registry.services import credential_create
@@ -14,6 +13,7 @@ from registry.services import credential_create
 # Imported once, at collection: importing the ASGI module sets Django up again, which would
 # reconfigure logging in the middle of a test.
 from ums_site.asgi import application
+from ums_site.db import db_sync_to_async
 
 ECHO = {
     "id": "echo",
@@ -31,7 +31,7 @@ def description(**changes: Any) -> dict[str, Any]:
 
 
 async def token_create(name: str = "test-worker", patterns: list[str] | None = None) -> str:
-    _, token = await database_sync_to_async(credential_create)(name=name, process_patterns=patterns)
+    _, token = await db_sync_to_async(credential_create)(name=name, process_patterns=patterns)
     return token
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from jobs import services
@@ -10,9 +9,10 @@ from jobs.models import Job
 from jobs.notifications import Outbox, outbox_deliver
 from registry.models import Process
 from tests.factories import receive, send
+from ums_site.db import db_sync_to_async
 
 
-@database_sync_to_async
+@db_sync_to_async
 def _create(inputs: dict) -> tuple[Job, Outbox]:
     outbox = Outbox()
     job = services.job_create(process=Process.objects.get(pk="echo"), inputs=inputs, outbox=outbox)
@@ -27,7 +27,7 @@ async def echo_job_create(message: str = "x") -> str:
 
 
 async def job_get(job_id: str) -> Job:
-    return await database_sync_to_async(Job.objects.get)(pk=job_id)
+    return await db_sync_to_async(Job.objects.get)(pk=job_id)
 
 
 async def round_trip(ws: WebsocketCommunicator) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import AsyncClient
 
 from jobs.callbacks import callback_enqueue
@@ -13,6 +12,7 @@ from jobs.models import CallbackDelivery, JobStatus
 from tests.callback_receiver import Subscriber, eventually
 from tests.factories import receive, send
 from tests.ogc_factories import job_make, provide, schema_errors
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +26,7 @@ def _local_callbacks_allowed(settings) -> None:
 async def settled(job_id: str) -> CallbackDelivery:
     """The job's callback once it is delivered or given up."""
 
-    @database_sync_to_async
+    @db_sync_to_async
     def done() -> CallbackDelivery | None:
         return CallbackDelivery.objects.filter(job_id=job_id, pending=False).first()
 

@@ -11,7 +11,6 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from jobs.models import Job, JobOutput
 from registry.models import Process, WorkerSession
 from registry.protocol import WORKER_MESSAGES
 from tests.factories import communicator, hello, receive, send
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,11 +81,11 @@ async def fuzz(sequence: list[str], token: str) -> None:
     try:
         await send(ws, hello(processes=[]))
         assert (await receive(ws))["type"] == "welcome"
-        before = await database_sync_to_async(snapshot)()
+        before = await db_sync_to_async(snapshot)()
         for frame in sequence:
             for answer in await answers_to(ws, frame):
                 assert answer["type"] in {"error", "registered"}, answer
-        assert await database_sync_to_async(snapshot)() == before
+        assert await db_sync_to_async(snapshot)() == before
     finally:
         await ws.disconnect()
 

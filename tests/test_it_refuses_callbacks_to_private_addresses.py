@@ -6,12 +6,12 @@ from __future__ import annotations
 import socket
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import AsyncClient
 
 from jobs.callbacks import callbacks_deliver
 from jobs.models import CallbackDelivery, Job, JobStatus
 from tests.ogc_factories import job_make, provide
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ PRIVATE_URIS = [
 
 @pytest.mark.parametrize("uri", PRIVATE_URIS)
 async def test_it_refuses_a_private_address_in_the_execute_request(uri):
-    await database_sync_to_async(provide)()
+    await db_sync_to_async(provide)()
     response = await AsyncClient().post(
         "/processes/echo/execution",
         {"inputs": {"message": "hi"}, "subscriber": {"successUri": uri}},
@@ -56,7 +56,7 @@ def resolves_to_loopback(monkeypatch) -> str:
 
 
 async def _deliver_to(url: str) -> CallbackDelivery:
-    @database_sync_to_async
+    @db_sync_to_async
     def owed() -> None:
         provide()
         job = job_make(status=JobStatus.FAILED, subscriber={"failedUri": url})

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.test import AsyncClient
 
 from jobs.models import Job
 from tests.factories import Communicator, application, receive, send
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,8 +62,8 @@ async def test_an_unknown_job_is_refused(transactional_db):
 async def test_another_users_job_is_refused_like_an_unknown_one(connect_worker):
     await connect_worker()
     job_id = await submitted_job()
-    owner = await database_sync_to_async(User.objects.create_user)("someone")
-    await database_sync_to_async(Job.objects.filter(pk=job_id).update)(owner=owner)
+    owner = await db_sync_to_async(User.objects.create_user)("someone")
+    await db_sync_to_async(Job.objects.filter(pk=job_id).update)(owner=owner)
     connected, code = await browser(job_id).connect()
     assert not connected and code == 4404
 

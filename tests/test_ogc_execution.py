@@ -8,7 +8,6 @@ import email
 import email.policy
 
 import pytest
-from channels.db import database_sync_to_async
 from django.core.files.base import ContentFile
 from django.test import AsyncClient, Client
 
@@ -16,6 +15,7 @@ from jobs.models import Job, JobOutput
 from ogc.execution import preferences
 from tests.factories import receive, send
 from tests.ogc_factories import MULTI, described, job_make, provide, schema_errors
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -236,7 +236,7 @@ async def test_a_job_records_the_execute_request(connect_worker):
         "subscriber": {"successUri": "https://callbacks.example.org/done"},
     }
     job_id = (await execute(body, prefer="respond-async", process="multi")).json()["jobID"]
-    job = await database_sync_to_async(Job.objects.get)(pk=job_id)
+    job = await db_sync_to_async(Job.objects.get)(pk=job_id)
     assert (job.inputs, job.outputs, job.response, job.subscriber) == (
         body["inputs"],
         body["outputs"],

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 from jobs.models import JobOutput
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.services import job_dismiss
 from tests.factories import receive, send
 from tests.jobs_in_process import echo_job_create, job_get, round_trip, take
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def dismiss(job_id: str) -> None:
     outbox = Outbox()
-    await database_sync_to_async(job_dismiss)(job_id=job_id, outbox=outbox)
+    await db_sync_to_async(job_dismiss)(job_id=job_id, outbox=outbox)
     await outbox_deliver(outbox)
 
 
@@ -31,7 +31,7 @@ async def test_the_worker_is_told_to_stop_and_its_late_result_is_dropped(connect
     await send(ws, {"type": "job.succeeded", "job": job_id, "outputs": {"echo": {"value": "late"}}})
     await round_trip(ws)
     assert (await job_get(job_id)).status == "dismissed"
-    assert not await database_sync_to_async(JobOutput.objects.exists)()
+    assert not await db_sync_to_async(JobOutput.objects.exists)()
 
 
 async def test_the_freed_slot_goes_to_the_next_job(connect_worker):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 from tests.factories import send
 from tests.jobs_in_process import echo_job_create, job_get, round_trip, take
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,5 +33,5 @@ async def test_a_late_report_does_not_reopen_or_change_a_finished_job(connect_wo
 
     job = await job_get(job_id)
     assert (job.status, job.progress, job.attempts) == ("successful", 100, 1)
-    values = await database_sync_to_async(lambda: list(job.results.values_list("value", flat=True)))()
+    values = await db_sync_to_async(lambda: list(job.results.values_list("value", flat=True)))()
     assert values == ["first"]

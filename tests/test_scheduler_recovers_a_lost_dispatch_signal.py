@@ -4,18 +4,18 @@ timeout brings it back and it is dispatched again."""
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 from jobs import services
 from jobs.notifications import Outbox
 from registry.models import Process
 from tests.factories import receive
 from tests.jobs_in_process import job_get
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@database_sync_to_async
+@db_sync_to_async
 def job_create_signal_lost() -> str:
     """Queues and dispatches a job, then drops the signals, as a full channel layer would."""
     process = Process.objects.get(pk="echo")

@@ -20,10 +20,17 @@ print(json.dumps({
     "engine": database["ENGINE"], "name": str(database["NAME"]), "options": database.get("OPTIONS", {}),
     "conn_max_age": database["CONN_MAX_AGE"], "layer": layer["BACKEND"],
     "hosts": layer.get("CONFIG", {}).get("hosts"), "attempts": s.UMS_JOB_MAX_ATTEMPTS,
-    "origins": s.UMS_WORKER_ALLOWED_ORIGINS, "debug": s.DEBUG,
+    "origins": s.UMS_WORKER_ALLOWED_ORIGINS, "debug": s.DEBUG, "db_threads": s.UMS_DB_THREADS,
 }))
 """
-UMS_VARIABLES = ("DATABASE_URL", "REDIS_URL", "DEBUG", "UMS_JOB_MAX_ATTEMPTS", "UMS_WORKER_ALLOWED_ORIGINS")
+UMS_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "UMS_JOB_MAX_ATTEMPTS",
+    "UMS_WORKER_ALLOWED_ORIGINS",
+    "UMS_DB_THREADS",
+)
 
 
 def load_settings(**environment: str) -> subprocess.CompletedProcess:
@@ -47,14 +54,22 @@ def test_defaults_are_sqlite_and_the_in_memory_layer():
     assert loaded["attempts"] == 3
     assert loaded["origins"] == ["*"]
     assert loaded["debug"] is False
+    assert loaded["db_threads"] == 1  # SQLite has one writer at a time
 
 
 def test_database_url_switches_to_postgresql_with_a_pool():
     loaded = settings_with(DATABASE_URL="postgres://ums@db.example:5432/ums")
     assert loaded["engine"] == "django.db.backends.postgresql"
     assert loaded["name"] == "ums"
-    assert loaded["options"] == {"pool": True}
+    # The database threads keep one connection each; the rest serve request threads.
+    assert loaded["db_threads"] == 4
+    assert loaded["options"] == {"pool": {"min_size": 4, "max_size": 20}}
     assert loaded["conn_max_age"] == 0
+
+
+def test_ums_db_threads_sizes_the_pool():
+    loaded = settings_with(DATABASE_URL="postgres://ums@db.example:5432/ums", UMS_DB_THREADS="8")
+    assert loaded["options"] == {"pool": {"min_size": 8, "max_size": 24}}
 
 
 def test_redis_url_switches_to_channels_redis():
@@ -68,6 +83,7 @@ def test_redis_url_switches_to_channels_redis():
     [
         ("UMS_JOB_MAX_ATTEMPTS", "three", "UMS_JOB_MAX_ATTEMPTS must be an integer"),
         ("UMS_JOB_MAX_ATTEMPTS", "0", "UMS_JOB_MAX_ATTEMPTS must be at least 1"),
+        ("UMS_DB_THREADS", "0", "UMS_DB_THREADS must be at least 1"),
         ("UMS_SYNC_TIMEOUT", "soon", "UMS_SYNC_TIMEOUT must be a number"),
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL must be a sqlite:// or postgres:// URL"),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import AsyncClient
 
 from jobs.models import JobOutput
 from tests.factories import ECHO, description, receive, send, token_create
 from tests.jobs_in_process import echo_job_create, job_get, round_trip, take
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +46,7 @@ async def test_an_uploaded_output_becomes_the_jobs_result(connect_worker, media_
     await send(ws, {"type": "job.succeeded", "job": job_id, "outputs": {"echo": {"href": href}}})
     await round_trip(ws)
     assert (await job_get(job_id)).status == "successful"
-    output = await database_sync_to_async(JobOutput.objects.get)(job_id=job_id)
+    output = await db_sync_to_async(JobOutput.objects.get)(job_id=job_id)
     assert (output.size, output.media_type) == (len(BODY), "text/plain")
     # The server names the file; nothing of the request is in it.
     assert output.file.name.startswith(f"outputs/{job_id}/") and "echo" not in output.file.name
@@ -90,7 +90,7 @@ async def test_outputs_uploaded_by_an_attempt_that_ended_are_discarded(connect_w
     await first.disconnect()  # requeued: the next attempt starts from nothing
 
     assert stored_files(media_root) == []
-    assert not await database_sync_to_async(JobOutput.objects.exists)()
+    assert not await db_sync_to_async(JobOutput.objects.exists)()
     assert (await upload(job_id, token)).status_code == 403, "the job is no longer held by the worker"
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 from registry.models import Process, WorkerSession
 from registry.selectors import process_list
 from tests.factories import ECHO, description, receive, send, token_create
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,9 +21,9 @@ async def test_hello_is_welcomed_with_the_accepted_processes(connect_worker, set
     assert welcome["accepted"] == ["echo"]
     assert welcome["rejected"] == []
     assert welcome["heartbeat"] == settings.UMS_HEARTBEAT_INTERVAL
-    session = await database_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])
+    session = await db_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])
     assert session.capacity == 3 and session.is_live
-    assert await database_sync_to_async(listed_ids)() == ["echo"]
+    assert await db_sync_to_async(listed_ids)() == ["echo"]
 
 
 async def test_an_invalid_description_is_rejected_with_its_reason_and_the_others_kept(connect_worker):
@@ -37,7 +37,7 @@ async def test_an_invalid_description_is_rejected_with_its_reason_and_the_others
     assert "'version' is a required property" in reasons["no-version"]
     assert "at least one output" in reasons["no-outputs"]
     assert "must be a JSON object" in reasons[""]
-    assert await database_sync_to_async(listed_ids)() == ["echo"]
+    assert await db_sync_to_async(listed_ids)() == ["echo"]
 
 
 async def test_a_token_may_only_register_the_ids_its_patterns_allow(connect_worker):
@@ -64,24 +64,24 @@ async def test_register_and_unregister_at_run_time(connect_worker):
     answer = await receive(ws)
     assert answer["accepted"] == ["flood"]
     assert answer["rejected"][0]["id"] == "never-had"
-    assert await database_sync_to_async(listed_ids)() == []
+    assert await db_sync_to_async(listed_ids)() == []
 
 
 async def test_a_process_is_unlisted_when_its_last_session_ends(connect_worker):
     ws, welcome = await connect_worker()
     await ws.disconnect()
-    assert await database_sync_to_async(listed_ids)() == []
-    session = await database_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])
+    assert await db_sync_to_async(listed_ids)() == []
+    session = await db_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])
     assert not session.is_live
     # The description stays on record for the jobs that used it.
-    assert await database_sync_to_async(Process.objects.filter(pk="echo").exists)()
+    assert await db_sync_to_async(Process.objects.filter(pk="echo").exists)()
 
 
 async def test_heartbeat_records_last_seen(connect_worker):
     ws, welcome = await connect_worker()
-    before = (await database_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])).last_seen_at
+    before = (await db_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])).last_seen_at
     await send(ws, {"type": "heartbeat"})
     await send(ws, {"type": "unregister", "processes": []})  # a round trip: the heartbeat is done
     await receive(ws)
-    after = (await database_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])).last_seen_at
+    after = (await db_sync_to_async(WorkerSession.objects.get)(pk=welcome["session"])).last_seen_at
     assert after > before

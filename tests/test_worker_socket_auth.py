@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 from registry.models import WorkerCredential
 from tests.factories import Communicator, communicator, token_create
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +34,7 @@ async def test_it_refuses_a_non_bearer_authorization():
 
 async def test_it_refuses_a_revoked_token():
     token = await token_create("revoked")
-    await database_sync_to_async(WorkerCredential.objects.filter(name="revoked").update)(is_active=False)
+    await db_sync_to_async(WorkerCredential.objects.filter(name="revoked").update)(is_active=False)
     assert await refused(communicator(token))
 
 
@@ -44,7 +44,7 @@ async def test_it_accepts_a_valid_token_and_records_its_use():
     connected, _ = await ws.connect()
     await ws.disconnect()
     assert connected
-    credential = await database_sync_to_async(WorkerCredential.objects.get)(name="good")
+    credential = await db_sync_to_async(WorkerCredential.objects.get)(name="good")
     assert credential.last_used_at is not None
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.test import AsyncClient, Client
 
 from jobs.models import Job
 from registry.models import WorkerCredential
 from tests.factories import communicator, receive, send, token_create
+from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ async def test_revoking_closes_the_session_requeues_its_job_and_refuses_the_toke
     await sync_to_async(admin_revokes)("revoked-lab")
 
     assert (await ws.receive_output(timeout=5))["type"] == "websocket.close"
-    job = await database_sync_to_async(Job.objects.get)(pk=job_id)
+    job = await db_sync_to_async(Job.objects.get)(pk=job_id)
     assert (job.status, job.session_id) == ("accepted", None)
     assert "token revoked" in job.message
     connected, _ = await communicator(token).connect()

@@ -66,7 +66,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str, *, db_threads: int = 4) -> dict:
     try:
         config = env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
@@ -77,10 +77,12 @@ def database_from_url(url: str) -> dict:
             f"DATABASE_URL must be a sqlite:// or postgres:// URL, got engine {engine!r}"
         )
     # Under ASGI a persistent connection belongs to whichever thread opened it and leaks;
-    # psycopg's pool gives the reuse instead.
+    # the database threads of async code keep theirs (ums_site/db.py), and psycopg's pool
+    # gives the reuse to the request threads of synchronous views.
     config["CONN_MAX_AGE"] = 0
     if engine == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {})["pool"] = True
+        # The database threads hold one connection each; the rest serve the request threads.
+        config.setdefault("OPTIONS", {})["pool"] = {"min_size": db_threads, "max_size": db_threads + 16}
     else:
         # Several threads write the same SQLite file: wait for the lock instead of failing.
         config.setdefault("OPTIONS", {})["timeout"] = 20
@@ -94,8 +96,9 @@ def database_from_url(url: str) -> dict:
 
 
 def _test_database_name(config: dict) -> str | None:
-    # An on-disk SQLite test database: an in-memory one breaks when database_sync_to_async
-    # closes connections. Several pytest runs on one machine must not share it.
+    # An on-disk SQLite test database: an in-memory one belongs to one connection, and the
+    # database threads (ums_site/db.py) have their own. Several pytest runs on one machine
+    # must not share it.
     if config["ENGINE"] == "django.db.backends.sqlite3":
         return str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")
     return None
@@ -191,9 +194,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-}
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+# Threads that run the database work of async code (views, sockets, sweeps); each keeps one
+# connection open. SQLite takes one writer at a time: more threads would only wait for its
+# lock, in sleeps of up to 100 ms.
+UMS_DB_THREADS = env_int("UMS_DB_THREADS", 1 if DATABASE_URL.startswith("sqlite") else 4, minimum=1)
+DATABASES = {"default": database_from_url(DATABASE_URL, db_threads=UMS_DB_THREADS)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
