@@ -15,7 +15,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
@@ -110,7 +111,7 @@ def _free_capacity() -> tuple[dict, dict]:
     """The live sessions with free job slots, and how many, counted under a lock on their rows."""
     candidates = list(
         WorkerSession.objects.live()
-        .annotate(active=Count("jobs", filter=Q(jobs__status__in=ACTIVE_STATUSES)))
+        .annotate(active=Coalesce(Subquery(_active_count(session=OuterRef("pk")).values("n")), 0))
         .filter(active__lt=F("capacity"))
         .values_list("pk", flat=True)
     )
@@ -125,14 +126,19 @@ def _free_capacity() -> tuple[dict, dict]:
         .filter(pk__in=candidates)
         .order_by("pk")
     }
-    active = dict(
-        Job.objects.filter(session__in=list(locked), status__in=ACTIVE_STATUSES)
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values_list("session", "n")
-    )
+    active = dict(_active_count(session__in=list(locked)).values_list("session", "n"))
     free = {pk: session.capacity - active.get(pk, 0) for pk, session in locked.items()}
     return locked, {pk: slots for pk, slots in free.items() if slots > 0}
+
+
+def _active_count(**sessions) -> QuerySet:
+    """The active jobs of sessions, counted per session (through the `job_session_status` index)."""
+    return (
+        Job.objects.filter(status__in=ACTIVE_STATUSES, **sessions)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+    )
 
 
 def _providers_by_process(session_ids: list) -> dict[str, list]:
