@@ -83,10 +83,12 @@ def _where(frame) -> str:
 
 def _sample_forever() -> None:
     """Samples the stack of every busy thread; idle waits are not time spent."""
+    global _sampler_cpu
     me = threading.get_ident()
     idle = ("select", "poll", "doPoll", "wait", "_worker", "epoll", "acquire", "sleep", "get")
     while True:
         time.sleep(SAMPLE_SECONDS)
+        _sampler_cpu = time.thread_time()
         for ident, frame in sys._current_frames().items():
             if ident == me or frame.f_code.co_name in idle:
                 continue
@@ -101,9 +103,12 @@ def _sample_forever() -> None:
                     frame = frame.f_back
 
 
+_sampler_cpu = 0.0  # the sampler's own CPU time, which is not the server's
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime - _sampler_cpu
 
 
 def _reset(signum: int, frame: Any) -> None:

@@ -109,23 +109,19 @@ def _may_take(session_id, job: Job, now) -> bool:
 
 def _free_capacity() -> tuple[dict, dict]:
     """The live sessions with free job slots, and how many, counted under a lock on their rows."""
-    candidates = list(
-        WorkerSession.objects.live()
-        .annotate(active=Coalesce(Subquery(_active_count(session=OuterRef("pk")).values("n")), 0))
-        .filter(active__lt=F("capacity"))
-        .values_list("pk", flat=True)
-    )
-    if not candidates:
-        return {}, {}
-    # Lock in a fixed order so that concurrent dispatchers cannot deadlock, then count again:
-    # another instance may have filled a slot since the first look.
+    # Lock the sessions that look free, in a fixed order so that concurrent dispatchers cannot
+    # deadlock, then count again: the lock waits for another dispatcher's commit, but the
+    # look was made before it (on PostgreSQL a new statement sees that commit).
     locked = {
         session.pk: session
         for session in WorkerSession.objects.live()
+        .annotate(active=Coalesce(Subquery(_active_count(session=OuterRef("pk")).values("n")), 0))
+        .filter(active__lt=F("capacity"))
         .select_for_update()
-        .filter(pk__in=candidates)
         .order_by("pk")
     }
+    if not locked:
+        return {}, {}
     active = dict(_active_count(session__in=list(locked)).values_list("session", "n"))
     free = {pk: session.capacity - active.get(pk, 0) for pk, session in locked.items()}
     return locked, {pk: slots for pk, slots in free.items() if slots > 0}
