@@ -97,8 +97,12 @@ def targets(results: Results) -> list[dict[str, Any]]:
 # --- docs/performance.md ------------------------------------------------------------------
 
 HERE = Path(__file__).resolve().parent
-# A run from before the hot-path fixes, kept for the before/after table, and the notes on them.
-BEFORE = HERE / "reference" / "before-fixes.json"
+# Runs from before each round of hot-path fixes, oldest first, kept for the before/after
+# tables; and the notes on the fixes.
+REFERENCES = (
+    (HERE / "reference" / "before-fixes.json", "before the first fixes (a loaded machine)"),
+    (HERE / "reference" / "before-db-threads.json", "before the database threads (a quiet machine)"),
+)
 NOTES = HERE / "profile_notes.md"
 
 
@@ -225,14 +229,15 @@ def _idle_section(results: Results) -> list[str]:
 def _machine_section(document: dict) -> list[str]:
     machine = document["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items() if version)
+    load = machine["load_average_at_start"]
+    busy = "busy" if load[0] >= machine["cores"] / 2 else "quiet"
     return [
         "## Machine",
         "",
-        f"Figures are from a **shared** {machine['cores']}-core machine ({machine['cpu']}, "
-        f"{machine['memory_gib']} GiB) on which other engineers ran test suites at the same time",
-        f"(load average at start {machine['load_average_at_start']}), so they are noisy: compare ratios",
-        "within one run, not absolute figures across runs. Client, server, workers, PostgreSQL and",
-        "Redis all share the two cores.",
+        f"Figures are from a shared {machine['cores']}-core machine ({machine['cpu']}, "
+        f"{machine['memory_gib']} GiB), {busy} when the run started (load average {load}); other",
+        "work on it makes figures noisy: compare ratios within one run, not absolute figures across",
+        "runs. Client, server, workers, PostgreSQL and Redis all share the cores.",
         "",
         f"Python {machine['python']}, {machine['os']}; {packages}; commit {machine['git_commit']}.",
         "",
@@ -243,7 +248,7 @@ PROFILE_COUNTS = ("sql statements", "connections opened", "sync hops (SyncToAsyn
 PROFILE_SETUPS = (("profile_sqlite", "SQLite"), ("profile_postgres", "PostgreSQL + Redis"))
 
 
-def _profile_rows(before: Results, now: Results) -> list[list[Any]]:
+def _profile_rows(runs: list[Results]) -> list[list[Any]]:
     rows = []
     for key, label in PROFILE_SETUPS:
         for unit in ("per_job", "per_hello", "per_heartbeat"):
@@ -251,9 +256,9 @@ def _profile_rows(before: Results, now: Results) -> list[list[Any]]:
                 path = (
                     (key, unit, "server_cpu_ms") if name == "server CPU ms" else (key, unit, "counts", name)
                 )
-                then, current = _get(before, *path), _get(now, *path)
-                if then is not None or current is not None:
-                    rows.append([label, unit.replace("_", " "), name, _n(then), _n(current)])
+                figures = [_get(run, *path) for run in runs]
+                if any(figure is not None for figure in figures):
+                    rows.append([label, unit.replace("_", " "), name, *map(_n, figures)])
     return rows
 
 
@@ -261,9 +266,10 @@ def _n(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
-def _felt_rows(before: Results, now: Results) -> list[list[Any]]:
-    """The figures users feel, in the reference run before the fixes and in this run."""
+def _felt_rows(runs: list[Results]) -> list[list[Any]]:
+    """The figures users feel, in the reference runs and in this run."""
     figures = [
+        ("pygeoapi sync execute median ms", ("pygeoapi", "sync_latency", "median_ms")),
         ("sync execute median ms, SQLite", ("ums_sqlite", "sync_latency", "median_ms")),
         ("async execute median ms, SQLite", ("ums_sqlite", "async_latency", "median_ms")),
         ("sync execute median ms, PostgreSQL + Redis", ("ums_postgres", "sync_latency", "median_ms")),
@@ -275,34 +281,45 @@ def _felt_rows(before: Results, now: Results) -> list[list[Any]]:
                 path = (key, "throughput_by_workers", workers, kind, "jobs_per_s")
                 figures.append((f"{name} jobs/s, {label}, {workers} worker(s)", path))
     figures += [
+        ("GET /jobs/{id} median ms, 100,000 jobs, SQLite",
+         ("stored_sqlite", "by_stored_jobs", "100000", "job_status", "median_ms")),
         ("GET /jobs/{id} median ms, 100,000 jobs, PostgreSQL",
          ("stored_postgres", "by_stored_jobs", "100000", "job_status", "median_ms")),
         ("seconds to connect 1,000 idle workers", ("idle_workers", "connect_seconds")),
         ("idle workers still connected after the hold", ("idle_workers", "still_open_after_hold")),
     ]  # fmt: skip
-    return [[name, _n(_get(before, *path)), _n(_get(now, *path))] for name, path in figures]
+    return [[name, *(_n(_get(run, *path)) for run in runs)] for name, path in figures]
 
 
 def _profile_section(document: dict) -> list[str]:
     now = document["results"]
     if not any(key in now for key, _ in PROFILE_SETUPS):
         return []
-    before_document = json.loads(BEFORE.read_text()) if BEFORE.exists() else {"results": {}}
-    before = before_document["results"]
+    references = [(path, label, json.loads(path.read_text())) for path, label in REFERENCES if path.exists()]
+    runs = [reference["results"] for _, _, reference in references] + [now]
+    header = [label for _, label, _ in references] + ["now"]
     lines = [
         "## Profile of the hot path, before and after the fixes",
         "",
         "One client executes the echo synchronously again and again against one Daphne run under",
         "`benchmarks.profiled_server`, which counts, in every thread of the server, the SQL",
         "statements, database connections opened, sync↔async thread hops (asgiref's `SyncToAsync`),",
-        "threads started and CPU time; the same for workers connecting (hello → welcome). *Before*",
-        f"is the reference run `{BEFORE.relative_to(HERE.parent)}` ({before_document.get('started', 'none')},"
-        " the code before the fixes below); *now* is this run.",
+        "threads started and CPU time; the same for workers connecting (hello → welcome) and for",
+        "one heartbeat of each. The earlier runs, kept in `benchmarks/reference/`, ran the code",
+        "before each round of fixes below:",
         "",
-        *_table(["database", "per", "what", "before", "now"], _profile_rows(before, now)),
-        "What users feel, in the same two runs (the machine's load differs between runs: noisy):",
+        *[
+            f"- *{label}*: `{path.relative_to(HERE.parent)}`, {reference.get('started', '?')}, "
+            f"commit {reference.get('machine', {}).get('git_commit', '?')}, load average at start "
+            f"{reference.get('machine', {}).get('load_average_at_start', '?')}."
+            for path, label, reference in references
+        ],
         "",
-        *_table(["figure", "before", "now"], _felt_rows(before, now)),
+        *_table(["database", "per", "what", *header], _profile_rows(runs)),
+        "What users feel, in the same runs (absolute figures move with the machine's load; pygeoapi's",
+        "line shows how much):",
+        "",
+        *_table(["figure", *header], _felt_rows(runs)),
     ]
     statements = _get(now, "profile_sqlite", "per_job", "statements") or []
     if statements:

@@ -255,9 +255,16 @@ def _requeue_unacknowledged(now, outbox: Outbox) -> None:
 def _requeue_orphaned(outbox: Outbox) -> None:
     """Active jobs whose session is gone (deleted by staff) or ended without taking them along."""
     with transaction.atomic():
-        orphaned = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            Q(status=JobStatus.RUNNING, session__isnull=True)
-            | Q(status__in=ACTIVE_STATUSES, session__disconnected_at__isnull=False)
+        # Through the status index this reads the active jobs only. With the status inside the
+        # OR, and the default order by creation, SQLite scanned every job ever run, under the
+        # write lock (29 ms per sweep at 100,000 jobs).
+        orphaned = (
+            Job.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                Q(status=JobStatus.RUNNING, session__isnull=True) | Q(session__disconnected_at__isnull=False),
+                status__in=ACTIVE_STATUSES,
+            )
+            .order_by()
         )
         for job in orphaned:
             job_requeue(job, reason="its worker session is gone", outbox=outbox)
