@@ -68,6 +68,9 @@ class Job(models.Model):
             models.Index(fields=["-created"], name="job_created"),
             models.Index(fields=["status", "-created"], name="job_status_created"),
             models.Index(fields=["process", "-created"], name="job_process_created"),
+            # A client's own jobs, newest first (the job list of everyone but staff): without it
+            # SQLite read all of an owner's jobs through the owner index and sorted them.
+            models.Index(fields=["owner", "-created"], name="job_owner_created"),
             # The queue: waiting jobs, oldest first.
             models.Index(
                 fields=["created"],
