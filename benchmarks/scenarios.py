@@ -16,7 +16,7 @@ from benchmarks.harness import Children
 from benchmarks.idle_workers import idle_workers
 from benchmarks.loadgen import Target
 from benchmarks.pygeoapi_baseline import pygeoapi_start
-from benchmarks.ums import UmsStack, ums_stack
+from benchmarks.ums import ums_stack
 from benchmarks.ws_echo import echo_server_start, round_trips
 
 # pygeoapi's echo plugin, served in-process by the baseline and through a worker by the server.
@@ -109,20 +109,29 @@ def ums_jobs(run: Run, *, backend: str, instances: int) -> dict[str, Any]:
 
 
 def stored_jobs(run: Run, *, backend: str) -> dict[str, Any]:
-    """`/jobs?limit=100` and a job's status with (almost) no jobs stored and with many."""
-    with ums_stack(run.group, run.workdir / f"{backend}-stored", backend=backend) as stack:
-        stack.start_servers(1)
-        stack.start_workers(1)
-        target = Target(base_urls=stack.base_urls, body=ECHO_BODY)
-        status_url = asyncio.run(_one_job(target))
-        figures, stored = {}, 1
-        # One job; one full page (the same response as with many); then many.
-        for wanted in (1, PAGE, run.sizes.stored_jobs):
-            if wanted > stored:
-                stack.dbtool("seed-jobs", str(wanted - stored))
-                stored = wanted
-            figures[str(stored)] = asyncio.run(_read_figures(stack, status_url, run.sizes.stored_requests))
-    return {"by_stored_jobs": figures}
+    """`/jobs?limit=100` and a job's status with one job stored, with a full page, and with many.
+
+    Two servers on two databases, one with a full page of jobs and one with many, take the
+    requests in turn: a change of the machine's load (it is shared) hits both alike, where
+    one after the other it made the ratio swing by half.
+    """
+    workdir = run.workdir / f"{backend}-stored"
+    with (
+        ums_stack(run.group, workdir / "page", backend=backend, name="ums_bench_page") as page,
+        ums_stack(run.group, workdir / "many", backend=backend, name="ums_bench_many") as many,
+    ):
+        urls = []
+        for stack in (page, many):
+            stack.start_servers(1)
+            stack.start_workers(1)
+            target = Target(base_urls=stack.base_urls, body=ECHO_BODY)
+            urls.append((f"{stack.base_urls[0]}/jobs?limit=100", asyncio.run(_one_job(target))))
+        count = run.sizes.stored_requests
+        figures = {"1": asyncio.run(_reads_in_turn(urls[:1], count))[0]}
+        page.dbtool("seed-jobs", str(PAGE - 1))
+        many.dbtool("seed-jobs", str(run.sizes.stored_jobs - 1))
+        in_turn = asyncio.run(_reads_in_turn(urls, count))
+    return {"by_stored_jobs": figures | {str(PAGE): in_turn[0], str(run.sizes.stored_jobs): in_turn[1]}}
 
 
 async def _one_job(target: Target) -> str:
@@ -132,16 +141,23 @@ async def _one_job(target: Target) -> str:
         return status_url
 
 
-async def _read_figures(stack: UmsStack, status_url: str, count: int) -> dict[str, Any]:
-    list_url = f"{stack.base_urls[0]}/jobs?limit=100"
+async def _reads_in_turn(servers: list[tuple[str, str]], count: int, warmup: int = 5) -> list[dict[str, Any]]:
+    """For each (job list URL, job status URL): latencies of `count` requests of each, the
+    servers taking their requests in turn."""
+    kinds = ("job_list", "job_status")
+    times: list[dict[str, list[float]]] = [{kind: [] for kind in kinds} for _ in servers]
+    async with loadgen.new_client() as client:
+        for round_ in range(warmup + count):
+            for server, server_times in zip(servers, times, strict=True):
+                for kind, url in zip(kinds, server, strict=True):
+                    took = await loadgen.timed(lambda url=url: _get_ok(client, url))
+                    if round_ >= warmup:
+                        server_times[kind].append(took)
+    return [{kind: loadgen.summary(server_times[kind]) for kind in kinds} for server_times in times]
 
-    async def get(client: httpx.AsyncClient, url: str) -> None:
-        (await client.get(url)).raise_for_status()
 
-    return {
-        "job_list": await loadgen.latency(partial(get, url=list_url), count=count),
-        "job_status": await loadgen.latency(partial(get, url=status_url), count=count),
-    }
+async def _get_ok(client: httpx.AsyncClient, url: str) -> None:
+    (await client.get(url)).raise_for_status()
 
 
 def idle(run: Run) -> dict[str, Any]:

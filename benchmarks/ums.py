@@ -12,7 +12,7 @@ from pathlib import Path
 from benchmarks.harness import HOST, PYTHON, Children, free_port, run_checked, wait_for_port
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/ums_bench"
+POSTGRES_DATABASE = "ums_bench"
 REDIS_URL = "redis://127.0.0.1:6379/5"
 # The workers serve pygeoapi's own echo plugin: the very code the baseline runs in-process.
 WORKER_TARGET = ["--pygeoapi", "pygeoapi.process.echo.EchoProcessor"]
@@ -69,7 +69,7 @@ class UmsStack:
         self.dbtool("wait-sessions", "0")
 
 
-def _server_env(workdir: Path, database_url: str, redis_url: str | None) -> dict[str, str]:
+def _server_env(workdir: Path, database_url: str, redis_url: str | None, name: str) -> dict[str, str]:
     # The whole environment of the server processes: a REDIS_URL of the caller must not leak in.
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {
@@ -81,7 +81,7 @@ def _server_env(workdir: Path, database_url: str, redis_url: str | None) -> dict
         "UMS_MEDIA_ROOT": str(workdir / "media"),
         "DATABASE_URL": database_url,
         # A prefix of this run's own: nothing else on the Redis database is touched.
-        "UMS_CHANNEL_PREFIX": f"ums-bench-{os.getpid()}",
+        "UMS_CHANNEL_PREFIX": f"{name}-{os.getpid()}",
     }
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -89,16 +89,19 @@ def _server_env(workdir: Path, database_url: str, redis_url: str | None) -> dict
 
 
 @contextlib.contextmanager
-def ums_stack(group: Children, workdir: Path, *, backend: str) -> Iterator[UmsStack]:
-    """A migrated database with a worker token; `backend` is "sqlite" or "postgres"."""
+def ums_stack(
+    group: Children, workdir: Path, *, backend: str, name: str = POSTGRES_DATABASE
+) -> Iterator[UmsStack]:
+    """A migrated database with a worker token; `backend` is "sqlite" or "postgres". Stacks
+    with different names may run at once (their own PostgreSQL database, their own channels)."""
     workdir.mkdir(parents=True, exist_ok=True)
     if backend == "sqlite":
         database_url, redis_url = f"sqlite:///{workdir / 'ums.sqlite3'}", None
     else:
-        database_url, redis_url = POSTGRES_URL, REDIS_URL
-    env = _server_env(workdir / backend, database_url, redis_url)
+        database_url, redis_url = f"postgres://postgres@127.0.0.1:5432/{name}", REDIS_URL
+    env = _server_env(workdir / backend, database_url, redis_url, name)
     if backend == "postgres":
-        _postgres_recreate()
+        _postgres_recreate(name)
     stack = UmsStack(group=group, env=env)
     try:
         stack.manage("migrate", "--verbosity", "0")
@@ -110,7 +113,7 @@ def ums_stack(group: Children, workdir: Path, *, backend: str) -> Iterator[UmsSt
         for _, server in stack.servers:
             group.stop(server)
         if backend == "postgres":
-            _postgres_drop()
+            _postgres_drop(name)
 
 
 def _postgres_admin(statement: str) -> None:
@@ -120,10 +123,10 @@ def _postgres_admin(statement: str) -> None:
         db.execute(statement)
 
 
-def _postgres_recreate() -> None:
-    _postgres_drop()
-    _postgres_admin("CREATE DATABASE ums_bench")
+def _postgres_recreate(name: str) -> None:
+    _postgres_drop(name)
+    _postgres_admin(f'CREATE DATABASE "{name}"')
 
 
-def _postgres_drop() -> None:
-    _postgres_admin("DROP DATABASE IF EXISTS ums_bench WITH (FORCE)")
+def _postgres_drop(name: str) -> None:
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_a_quick_run_writes_results_and_a_report(tmp_path):
     doc = tmp_path / "performance.md"
     command = [sys.executable, "-m", "benchmarks", "--quick", "--sections", "ws_echo", "ums_sqlite",
-               "--results-dir", str(tmp_path), "--doc", str(doc)]  # fmt: skip
+               "stored_sqlite", "--results-dir", str(tmp_path), "--doc", str(doc)]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     (results_file,) = tmp_path.glob("*.json")
@@ -26,6 +26,7 @@ def test_a_quick_run_writes_results_and_a_report(tmp_path):
     assert results["ws_echo"]["n"] > 0
     assert results["ums_sqlite"]["sync_latency"]["n"] > 0
     assert results["ums_sqlite"]["throughput_by_workers"]["1"]["async_burst"]["errors"] == 0
+    assert list(results["stored_sqlite"]["by_stored_jobs"]) == ["1", "100", "200"]
     assert "## Targets" in doc.read_text()
 
 
