@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,31 +35,51 @@ def _is_base64(value: object) -> bool:
     return True
 
 
-def preferences(prefer_header: str) -> set[str]:
-    """The preference tokens of `Prefer` (RFC 7240: case-insensitive, comma-separated, with
-    parameters after `;` and values after `=`); several headers arrive joined by commas."""
-    tokens = (
-        item.split(";")[0].split("=")[0].strip().strip('"').lower() for item in prefer_header.split(",")
-    )
-    return {token for token in tokens if token}
+def preferences(prefer_header: str) -> dict[str, str]:
+    """The preferences of `Prefer`, token → value (RFC 7240: tokens case-insensitive,
+    comma-separated, with parameters after `;` and a value after `=`); several headers arrive
+    joined by commas; the first of a repeated token counts."""
+    found: dict[str, str] = {}
+    for item in prefer_header.split(","):
+        token, _, value = item.split(";")[0].partition("=")
+        token = token.strip().strip('"').lower()
+        if token:
+            found.setdefault(token, value.strip().strip('"'))
+    return found
 
 
 @dataclass(frozen=True)
 class ExecutionMode:
     mode: str  # SYNC or ASYNC
     preference_applied: bool  # whether `respond-async` was asked for and honoured
+    # Seconds a synchronous execution waits for the results before answering as an
+    # asynchronous one: UMS_SYNC_TIMEOUT, or less if the client asked with `Prefer: wait=N`.
+    wait: float = 0.0
+    wait_preferred: bool = False  # whether `wait=N` shortened it
 
 
 def execution_mode(process: Process, prefer_header: str) -> ExecutionMode:
     """The standard's decision table: the client's preference where the process allows it;
     without one, synchronous if the process can."""
     options = process.job_control_options
-    wants_async = RESPOND_ASYNC in preferences(prefer_header)
+    preferred = preferences(prefer_header)
+    wants_async = RESPOND_ASYNC in preferred
     if SYNC not in options:
         return ExecutionMode(ASYNC, wants_async)
-    if ASYNC not in options:
-        return ExecutionMode(SYNC, False)
-    return ExecutionMode(ASYNC if wants_async else SYNC, wants_async)
+    if wants_async and ASYNC in options:
+        return ExecutionMode(ASYNC, True)
+    wait = _wait_seconds(preferred.get("wait"))
+    if wait is not None and wait < settings.UMS_SYNC_TIMEOUT:
+        return ExecutionMode(SYNC, False, wait=wait, wait_preferred=True)
+    return ExecutionMode(SYNC, False, wait=settings.UMS_SYNC_TIMEOUT)
+
+
+def _wait_seconds(value: str | None) -> int | None:
+    """`wait=N` (RFC 7240 §4.3: N seconds); None when absent or not a number of seconds, as
+    RFC 7240 asks of preferences a server cannot use: ignored, not refused."""
+    if value is None or not re.fullmatch(r"[0-9]{1,6}", value):
+        return None
+    return int(value)
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,14 @@ def _execute_operation(process: Process) -> dict[str, Any]:
             "summary": f"Execute {title}",
             "tags": ["processes"],
             "parameters": [
-                {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "Prefer",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "`respond-async` for an asynchronous execution; `wait=N` to wait at "
+                    "most N seconds for a synchronous one's results before a 201 answer.",
+                },
             ],
             "requestBody": {
                 "required": True,

@@ -10,7 +10,6 @@ import uuid
 from functools import partial
 
 from adrf.views import APIView as AsyncAPIView
-from django.conf import settings
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -158,21 +157,20 @@ class ExecutionView(AsyncAPIView):
         job, mode, outbox = await _create_job(request, process_id, base)
         if mode.mode == ASYNC:
             await outbox_deliver(outbox)
-            return _accepted(job, base, preference_applied=mode.preference_applied)
+            return _accepted(job, base, applied=RESPOND_ASYNC if mode.preference_applied else None)
         async with job_watch(job.id) as watch:
             await outbox_deliver(outbox)  # the job goes to its worker once the watch listens
-            response = await watch.until_final(
-                partial(_final_results, job.id, base), settings.UMS_SYNC_TIMEOUT
-            )
+            response = await watch.until_final(partial(_final_results, job.id, base), mode.wait)
         if response is None:  # not final in time: answered as an asynchronous execution
-            return _accepted(job, base, preference_applied=False)
+            return _accepted(job, base, applied=f"wait={mode.wait:g}" if mode.wait_preferred else None)
         return response
 
 
-def _accepted(job: Job, base: str, *, preference_applied: bool) -> Response:
+def _accepted(job: Job, base: str, *, applied: str | None) -> Response:
+    """201 with the job's status; `applied`: the preference this answer honours, if any."""
     headers = {"Location": url(base, f"/jobs/{job.id}")}
-    if preference_applied:
-        headers["Preference-Applied"] = RESPOND_ASYNC
+    if applied:
+        headers["Preference-Applied"] = applied
     return Response(StatusInfoSerializer(job, context={"base": base}).data, status=201, headers=headers)
 
 
