@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import uuid
 
 from django.conf import settings
@@ -85,12 +86,35 @@ class ProcessQuerySet(models.QuerySet):
         return self.filter(models.Exists(live))
 
 
+class OrderedJSONField(models.JSONField):
+    """JSON kept as written. PostgreSQL's `jsonb` (Django's JSONField) reorders object keys,
+    so the inputs of a process description came back in another order than the worker
+    registered (and the HTML execute form showed them so); its `json` type keeps the text.
+    Nothing queries into these documents, which is all `jsonb` would add."""
+
+    def db_type(self, connection) -> str:
+        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+
+    def from_db_value(self, value, expression, connection):
+        # psycopg parses `json` itself (Django has it leave `jsonb` as text for its decoder).
+        if not isinstance(value, str):
+            return value
+        return super().from_db_value(value, expression, connection)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if connection.vendor != "postgresql":
+            return super().get_db_prep_value(value, connection, prepared)
+        # Sent as text: psycopg's Jsonb adapter would have PostgreSQL parse it as jsonb first.
+        value = value if prepared else self.get_prep_value(value)
+        return json.dumps(value, cls=self.encoder)
+
+
 class Process(models.Model):
     """An OGC process: its validated description and the sessions providing it."""
 
     id = models.CharField(primary_key=True, max_length=200)
     version = models.CharField(max_length=100)
-    description = models.JSONField(help_text="The OGC process description as registered.")
+    description = OrderedJSONField(help_text="The OGC process description as registered.")
     providers = models.ManyToManyField(WorkerSession, related_name="processes", blank=True)
     # When a provider last stopped providing it: queued jobs of a process nobody provides any
     # more wait the queue timeout from then, not from their creation.
