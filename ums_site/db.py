@@ -1,6 +1,6 @@
 """Database work from async code, on a few long-lived threads that keep their connections.
 
-Channels' `db_sync_to_async` runs each call in a thread whose connection it closes
+Channels' `database_sync_to_async` runs each call in a thread whose connection it closes
 afterwards (`CONN_MAX_AGE = 0`, because under ASGI a persistent connection would belong to
 a short-lived request thread and leak). Opening and closing was 40 % of the server's CPU per
 job in the benchmark profile: on SQLite, `connect` registers Django's functions and runs the
@@ -54,7 +54,7 @@ class DatabaseThread(SyncToAsync):
 
 
 def db_sync_to_async[**P, T](func: Callable[P, T]) -> Callable[P, Any]:
-    """Like channels' `db_sync_to_async`, on the database threads (decorator or call)."""
+    """Like Channels' `database_sync_to_async`, on the database threads (decorator or call)."""
     return DatabaseThread(func)
 
 

@@ -66,7 +66,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str, *, db_threads: int = 4) -> dict:
+def database_from_url(url: str, *, db_threads: int) -> dict:
     try:
         config = env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
@@ -194,12 +194,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+# Lower case, so not a setting: Django's debug page would show an upper-case one, password
+# and all (it masks only names such as PASSWORD).
+_database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 # Threads that run the database work of async code (views, sockets, sweeps); each keeps one
 # connection open. SQLite takes one writer at a time: more threads would only wait for its
 # lock, in sleeps of up to 100 ms.
-UMS_DB_THREADS = env_int("UMS_DB_THREADS", 1 if DATABASE_URL.startswith("sqlite") else 4, minimum=1)
-DATABASES = {"default": database_from_url(DATABASE_URL, db_threads=UMS_DB_THREADS)}
+UMS_DB_THREADS = env_int("UMS_DB_THREADS", 1 if _database_url.startswith("sqlite") else 4, minimum=1)
+DATABASES = {"default": database_from_url(_database_url, db_threads=UMS_DB_THREADS)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
