@@ -52,10 +52,13 @@ def preferences(prefer_header: str) -> dict[str, str]:
 class ExecutionMode:
     mode: str  # SYNC or ASYNC
     preference_applied: bool  # whether `respond-async` was asked for and honoured
-    # Seconds a synchronous execution waits for the results before answering as an
-    # asynchronous one: UMS_SYNC_TIMEOUT, or less if the client asked with `Prefer: wait=N`.
-    wait: float = 0.0
-    wait_preferred: bool = False  # whether `wait=N` shortened it
+    # `Prefer: wait=N` when it shortens a synchronous execution's wait (UMS_SYNC_TIMEOUT).
+    wait: int | None = None
+
+    @property
+    def wait_seconds(self) -> float:
+        """How long a synchronous execution waits for its results before answering 201."""
+        return settings.UMS_SYNC_TIMEOUT if self.wait is None else self.wait
 
 
 def execution_mode(process: Process, prefer_header: str) -> ExecutionMode:
@@ -69,9 +72,8 @@ def execution_mode(process: Process, prefer_header: str) -> ExecutionMode:
     if wants_async and ASYNC in options:
         return ExecutionMode(ASYNC, True)
     wait = _wait_seconds(preferred.get("wait"))
-    if wait is not None and wait < settings.UMS_SYNC_TIMEOUT:
-        return ExecutionMode(SYNC, False, wait=wait, wait_preferred=True)
-    return ExecutionMode(SYNC, False, wait=settings.UMS_SYNC_TIMEOUT)
+    shorter = wait is not None and wait < settings.UMS_SYNC_TIMEOUT
+    return ExecutionMode(SYNC, False, wait=wait if shorter else None)
 
 
 def _wait_seconds(value: str | None) -> int | None:

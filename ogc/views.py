@@ -160,9 +160,9 @@ class ExecutionView(AsyncAPIView):
             return _accepted(job, base, applied=RESPOND_ASYNC if mode.preference_applied else None)
         async with job_watch(job.id) as watch:
             await outbox_deliver(outbox)  # the job goes to its worker once the watch listens
-            response = await watch.until_final(partial(_final_results, job.id, base), mode.wait)
+            response = await watch.until_final(partial(_final_results, job.id, base), mode.wait_seconds)
         if response is None:  # not final in time: answered as an asynchronous execution
-            return _accepted(job, base, applied=f"wait={mode.wait:g}" if mode.wait_preferred else None)
+            return _accepted(job, base, applied=None if mode.wait is None else f"wait={mode.wait}")
         return response
 
 
