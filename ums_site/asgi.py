@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ums_site.settings")
+
+from ums_site.asgi_handler import get_asgi_application  # noqa: E402
+
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
