@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ums_site.rows import Rows
+
 
 class JobStatus(models.TextChoices):
     ACCEPTED = "accepted"
@@ -89,6 +91,10 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+# A job's row, read and written on the path of every job without the ORM's statement building.
+job_rows = Rows(Job)
 
 
 class JobOutput(models.Model):

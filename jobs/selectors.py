@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from jobs.models import ACTIVE_STATUSES, Job, JobOutput
+from jobs.models import ACTIVE_STATUSES, Job, JobOutput, job_rows
 
 
 def job_get(job_id) -> Job | None:
@@ -15,7 +15,7 @@ def job_get(job_id) -> Job | None:
         uuid.UUID(str(job_id))
     except ValueError:
         return None
-    return Job.objects.filter(pk=job_id).first()
+    return job_rows.get(job_id)
 
 
 def job_list() -> QuerySet[Job]:

@@ -14,12 +14,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus
+from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus, job_rows
 from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
 from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch
 from jobs.selectors import job_get
-from registry.models import Process, WorkerCredential, WorkerSession
+from registry.models import Process, WorkerCredential, WorkerSession, process_rows
 from registry.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def job_create(
 
     One transaction: no other dispatcher sees the job before this one had its chance.
     """
-    job = Job.objects.create(
+    job = Job(
         process=process,
         inputs=inputs,
         outputs=outputs or {},
@@ -50,18 +50,18 @@ def job_create(
         owner=owner if owner is not None and owner.is_authenticated else None,
         links_base=links_base,
     )
+    job_rows.insert(job)
     jobs_assign(outbox=outbox)
     return job
 
 
 def _reported_job(session: WorkerSession, job_id: str, *, with_process: bool = False) -> Job | None:
-    """The job a worker reports on, locked (its process read in the same query if asked).
+    """The job a worker reports on, locked (with its process if asked).
 
     None for a report on a job that is already final (dismissed, or a frame the worker sent
     again after a reconnect): it is dropped, so a late report never reopens or changes a job.
     """
-    jobs = Job.objects.select_for_update(of=("self",)).filter(pk=job_id)
-    job = (jobs.select_related("process") if with_process else jobs).first()
+    job = job_rows.get(job_id, for_update=True)
     if job is not None and job.is_final and job.last_credential_id == session.credential_id:
         logger.info(
             "dropped a late report of session %s on job %s, which is %s", session.id, job_id, job.status
@@ -70,6 +70,8 @@ def _reported_job(session: WorkerSession, job_id: str, *, with_process: bool = F
     if job is None or job.session_id != session.id:
         logger.warning("session %s reported on job %s, which is not assigned to it", session.id, job_id)
         raise ProtocolError("not-assigned", "this job is not assigned to your session", job=job_id)
+    if with_process:
+        job.process = process_rows.get(job.process_id)
     return job
 
 
@@ -81,7 +83,7 @@ def job_started(*, session: WorkerSession, job_id: str, outbox: Outbox) -> None:
     job.status = JobStatus.RUNNING
     job.started = timezone.now()
     job.message = "Running"
-    job.save(update_fields=["status", "started", "message", "updated"])
+    job_rows.update(job, ["status", "started", "message", "updated"])
     outbox.job_changed(job)
 
 
@@ -98,7 +100,7 @@ def job_progress(
     job.progress = progress
     if message:
         job.message = message
-    job.save(update_fields=["status", "started", "progress", "message", "updated"])
+    job_rows.update(job, ["status", "started", "progress", "message", "updated"])
     outbox.job_changed(job)
 
 
@@ -151,7 +153,7 @@ def _finish(job: Job, status: str, message: str, outbox: Outbox) -> None:
     job.message = message
     if status == JobStatus.SUCCESSFUL:
         job.progress = 100
-    job.save()
+    job_rows.update(job, ["status", "finished", "started", "message", "progress", "error", "updated"])
     outbox.job_changed(job)
 
 

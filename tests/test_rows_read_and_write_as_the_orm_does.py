@@ -1,0 +1,136 @@
+"""`Rows` (the hot path's single-row SQL) reads and writes rows exactly as the ORM does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import DatabaseError, transaction
+from django.db.transaction import TransactionManagementError
+
+from jobs.models import Job, JobStatus, job_rows
+from registry.models import Process, process_rows
+from tests.factories import description
+from tests.scheduler_records import session_create
+from ums_site.rows import Rows
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+@pytest.fixture
+def process() -> Process:
+    return Process.objects.create(id="echo", version="1.0", description=description(id="echo"))
+
+
+@pytest.fixture
+def job(process) -> Job:
+    return Job.objects.create(
+        process=process,
+        inputs={"text": "é", "nested": {"b": [1, 2.5, None], "a": True}},
+        subscriber={"successUri": "https://example.org/done"},
+        owner=User.objects.create_user("owner"),
+        progress=40,
+        error={"title": "t"},
+        started=datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+    )
+
+
+def test_a_read_equals_the_orms(job):
+    read = job_rows.get(job.pk)
+    assert read is not None and not read._state.adding and read._state.db == "default"
+    assert _fields(read) == _fields(Job.objects.get(pk=job.pk))
+
+
+def test_a_read_by_the_text_of_the_key_equals_the_orms(job):
+    assert _fields(job_rows.get(str(job.pk))) == _fields(Job.objects.get(pk=job.pk))
+
+
+def test_a_read_of_a_model_with_a_default_ordering_equals_the_orms(process):
+    Process.objects.create(id="another", version="2", description=description(id="another"))
+    assert _fields(process_rows.get("echo")) == _fields(Process.objects.get(pk="echo"))
+    assert process_rows.get("echo").description == description(id="echo")
+
+
+def test_a_missing_row_reads_as_none(job):
+    assert job_rows.get(uuid.uuid4()) is None
+    assert process_rows.get("nothing-of-that-name") is None
+
+
+def test_a_locked_read_inside_a_transaction_equals_the_orms(job):
+    with transaction.atomic():
+        assert _fields(job_rows.get(job.pk, for_update=True)) == _fields(Job.objects.get(pk=job.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_read_outside_a_transaction_fails_where_the_orms_does(job):
+    def orm():
+        return list(Job.objects.select_for_update().filter(pk=job.pk))
+
+    def rows():
+        return job_rows.get(job.pk, for_update=True)
+
+    outcomes = []
+    for read in (orm, rows):
+        try:
+            read()
+            outcomes.append("read")
+        except TransactionManagementError:
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
+
+
+def test_an_update_writes_the_fields_named_and_the_auto_now_ones(job):
+    before = Job.objects.get(pk=job.pk)
+    job.status = JobStatus.RUNNING
+    job.message = "Running"
+    job.inputs = {"changed": "but not named"}
+    job_rows.update(job, ["status", "message", "updated"])
+    after = Job.objects.get(pk=job.pk)
+    assert (after.status, after.message) == (JobStatus.RUNNING, "Running")
+    assert after.inputs == before.inputs
+    assert after.updated > before.updated and after.updated == job.updated
+
+
+def test_an_update_of_json_and_times_reads_back_as_written(job):
+    job.error = {"title": "Failed", "detail": "ümlaut \u2603", "list": [1, {"x": None}]}
+    job.finished = datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    job.progress = None
+    job_rows.update(job, ["error", "finished", "progress"])
+    after = Job.objects.get(pk=job.pk)
+    assert (after.error, after.finished, after.progress) == (job.error, job.finished, None)
+
+
+def test_an_update_of_a_deleted_row_fails(job):
+    Job.objects.filter(pk=job.pk).delete()
+    job.status = JobStatus.FAILED
+    with pytest.raises(DatabaseError):
+        job_rows.update(job, ["status"])
+
+
+def test_an_insert_equals_the_orms_create(process):
+    session = session_create()
+    fields = {"process": process, "inputs": {"n": [1, 2]}, "session": session, "links_base": "http://x"}
+    by_orm = Job.objects.create(**fields)
+    by_rows = Job(**fields)
+    job_rows.insert(by_rows)
+    assert not by_rows._state.adding
+    stored = _fields(Job.objects.get(pk=by_rows.pk))
+    expected = _fields(Job.objects.get(pk=by_orm.pk)) | {"id": by_rows.pk}
+    # The timestamps are their own moments; everything else is the same.
+    for name in ("created", "updated"):
+        assert stored.pop(name) == getattr(by_rows, name)
+        expected.pop(name)
+    assert stored == expected
+
+
+def test_an_insert_without_a_key_is_refused():
+    # The database would choose the key, and the instance would not learn it.
+    with pytest.raises(ValueError, match="primary key"):
+        Rows(User).insert(User(username="someone"))
+    assert not User.objects.exists()

@@ -1,0 +1,129 @@
+"""Reads and writes of one row by primary key, in SQL built once per model and database.
+
+Building a statement with the ORM costs far more than running it. Reading a job by its key
+took 0.6 ms of CPU, of which executing the SQL took 0.03 ms. Locking it with its process
+took 1.1 ms, and saving four of its fields 0.4 ms. A job's own row is read and written about
+eight times on its way from execute request to result, on the database thread every job
+goes through. `Rows` keeps the ORM's own SELECT and its result converters after the first
+use. It writes INSERT and UPDATE statements from the model's metadata, and values go through
+the fields' own `pre_save` and `get_db_prep_save`. So rows read and written here equal the
+ORM's, a test holds it to that.
+
+What the ORM would add and these do not: model signals (this project connects none to the
+models read here) and expressions such as `F()` as values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Field, Model
+from django.db.transaction import TransactionManagementError
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class _Select:
+    sql: str
+    # (position in the row, the converters of that column, the column expression they take)
+    converters: list[tuple[int, list[Converter], Any]]
+
+
+class Rows[M: Model]:
+    """Single-row access to `model` by primary key (one instance per model, shared by threads)."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self._selects: dict[tuple[str, bool], _Select] = {}
+        self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
+        """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
+        connection = connections[using]
+        if for_update and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        select = self._select(using, for_update)
+        with connection.cursor() as cursor:
+            cursor.execute(select.sql, [self._pk_prep(pk, connection)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = list(row)
+        for position, converters, expression in select.converters:
+            for convert in converters:
+                values[position] = convert(values[position], expression, connection)
+        # All concrete fields, in their order: from_db needs no names.
+        return self.model.from_db(using, None, values)
+
+    def update(self, instance: M, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+        """Like `instance.save(update_fields=fields)`: `auto_now` fields listed are set."""
+        connection = connections[using]
+        columns = [self.model._meta.get_field(name) for name in fields]
+        values = [self._value(field, instance, connection, add=False) for field in columns]
+        sql = self._update_sql(using, tuple(fields), columns)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*values, self._pk_prep(instance.pk, connection)])
+            if cursor.rowcount != 1:
+                raise DatabaseError(f"{self.model.__name__} {instance.pk} was not updated (gone?).")
+
+    def insert(self, instance: M, *, using: str = DEFAULT_DB_ALIAS) -> None:
+        """Like `instance.save(force_insert=True)` for a model whose key is set before saving."""
+        if instance.pk is None:
+            raise ValueError(f"Rows.insert needs the primary key set; {self.model.__name__} has none.")
+        connection = connections[using]
+        fields = self.model._meta.concrete_fields
+        values = [self._value(field, instance, connection, add=True) for field in fields]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})", values
+            )
+        instance._state.adding = False
+        instance._state.db = using
+
+    def _select(self, using: str, for_update: bool) -> _Select:
+        key = (using, for_update)
+        if key not in self._selects:  # two threads may both build it: the same result
+            self._selects[key] = self._select_build(using, for_update)
+        return self._selects[key]
+
+    def _select_build(self, using: str, for_update: bool) -> _Select:
+        connection = connections[using]
+        compiler = self.model._base_manager.using(using).order_by().query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        expressions = [expression for expression, _, _ in compiler.select]
+        attnames = [expression.target.attname for expression in expressions]
+        if params or attnames != [field.attname for field in self.model._meta.concrete_fields]:
+            raise TypeError(f"{self.model.__name__}'s default manager does not select the plain table")
+        quote = connection.ops.quote_name
+        pk_column = f"{quote(self.model._meta.db_table)}.{quote(self.model._meta.pk.column)}"
+        sql = f"{sql} WHERE {pk_column} = %s"
+        if for_update and connection.features.has_select_for_update:
+            sql = f"{sql} {connection.ops.for_update_sql()}"
+        converters = [
+            (position, converters, expression)
+            for position, (converters, expression) in compiler.get_converters(expressions).items()
+        ]
+        return _Select(sql=sql, converters=converters)
+
+    def _update_sql(self, using: str, names: tuple[str, ...], columns: list[Field]) -> str:
+        key = (using, names)
+        if key not in self._updates:
+            quote = connections[using].ops.quote_name
+            assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+            table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
+            self._updates[key] = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+        return self._updates[key]
+
+    def _pk_prep(self, pk: Any, connection) -> Any:
+        return self.model._meta.pk.get_db_prep_value(pk, connection, prepared=False)
+
+    @staticmethod
+    def _value(field: Field, instance: Model, connection, *, add: bool) -> Any:
+        return field.get_db_prep_save(field.pre_save(instance, add), connection)
