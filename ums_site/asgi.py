@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ums_site.settings")
 
-from ums_site.asgi_handler import get_asgi_application  # noqa: E402
+from ums_site.asgi_handler import get_asgi_application
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
