@@ -23,6 +23,7 @@ from jobs.models import ACTIVE_STATUSES, Job, JobStatus, job_rows
 from jobs.notifications import Outbox
 from jobs.outputs import outputs_delete
 from registry.models import Process, WorkerSession
+from ums_site.rows import CompiledQuery
 
 logger = logging.getLogger(__name__)
 
@@ -124,21 +125,24 @@ def _has_free_slots_sql() -> str:
     )
 
 
-_HAS_FREE_SLOTS = _has_free_slots_sql()
+# The live sessions with free slots, locked in a fixed order so that concurrent dispatchers
+# cannot deadlock. Its SQL never changes: compiled once (it took 0.7 ms on every dispatch).
+_sessions_with_free_slots_lock = CompiledQuery(
+    lambda: (
+        WorkerSession.objects.live()
+        .filter(RawSQL(_has_free_slots_sql(), ACTIVE_STATUSES, output_field=BooleanField()))
+        .select_for_update()
+        .order_by("pk")
+    )
+)
 
 
 def _free_capacity() -> tuple[dict, dict]:
     """The live sessions with free job slots, and how many, counted under a lock on their rows."""
-    # Lock the sessions that look free, in a fixed order so that concurrent dispatchers cannot
-    # deadlock, then count again: the lock waits for another dispatcher's commit, but the
-    # look was made before it (on PostgreSQL a new statement sees that commit).
-    locked = {
-        session.pk: session
-        for session in WorkerSession.objects.live()
-        .filter(RawSQL(_HAS_FREE_SLOTS, ACTIVE_STATUSES, output_field=BooleanField()))
-        .select_for_update()
-        .order_by("pk")
-    }
+    # Lock the sessions that look free, then count again: the lock waits for another
+    # dispatcher's commit, but the look was made before it (on PostgreSQL a new statement
+    # sees that commit).
+    locked = {session.pk: session for session in _sessions_with_free_slots_lock()}
     if not locked:
         return {}, {}
     active = dict(_active_count(session__in=list(locked)).values_list("session", "n"))

@@ -1,4 +1,4 @@
-"""Reads and writes of one row by primary key, in SQL built once per model and database.
+"""Reads and writes of one row by primary key, and queries of fixed SQL, built once.
 
 Building a statement with the ORM costs far more than running it. Reading a job by its key
 took 0.6 ms of CPU, of which executing the SQL took 0.03 ms. Locking it with its process
@@ -9,6 +9,9 @@ use. It writes INSERT and UPDATE statements from the model's metadata, and value
 the fields' own `pre_save` and `get_db_prep_save`. So rows read and written here equal the
 ORM's, a test holds it to that.
 
+`CompiledQuery` keeps a whole query the ORM compiled, parameters included, for a query that
+has no parameters of its own: the scheduler's look for sessions with free slots.
+
 What the ORM would add and these do not: model signals (this project connects none to the
 models read here) and expressions such as `F()` as values.
 """
@@ -16,21 +19,71 @@ models read here) and expressions such as `F()` as values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 from django.db.transaction import TransactionManagementError
 
 Converter = Callable[[Any, Any, Any], Any]
 
 
 @dataclass(frozen=True)
-class _Select:
+class _Select[M: Model]:
+    """A SELECT of all of a model's concrete fields, with its parameters, as the ORM compiled it."""
+
+    model: type[M]
     sql: str
+    params: tuple[Any, ...]
     # (position in the row, the converters of that column, the column expression they take)
     converters: list[tuple[int, list[Converter], Any]]
+    for_update: bool
+
+    @classmethod
+    def compile(cls, queryset: QuerySet[M], using: str) -> _Select[M]:
+        compiler = queryset.query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        expressions = [expression for expression, _, _ in compiler.select]
+        names = [getattr(getattr(expression, "target", None), "attname", None) for expression in expressions]
+        if names != [field.attname for field in queryset.model._meta.concrete_fields]:
+            raise TypeError(f"{queryset.model.__name__}: only selects of all the concrete fields are kept")
+        converters = [
+            (position, converters, expression)
+            for position, (converters, expression) in compiler.get_converters(expressions).items()
+        ]
+        for_update = queryset.query.select_for_update
+        return cls(queryset.model, sql, tuple(params), converters, for_update)
+
+    def run(self, connection, sql: str, params: Sequence[Any]) -> list[M]:
+        if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [self._instance(connection, list(row)) for row in rows]
+
+    def _instance(self, connection, values: list[Any]) -> M:
+        for position, converters, expression in self.converters:
+            for convert in converters:
+                values[position] = convert(values[position], expression, connection)
+        # All concrete fields, in their order: from_db needs no names.
+        return self.model.from_db(connection.alias, None, values)
+
+
+class CompiledQuery[M: Model]:
+    """A query whose SQL and parameters never change, compiled by the ORM at its first run and
+    kept (the scheduler's look for free sessions, on the path of every job)."""
+
+    def __init__(self, build: Callable[[], QuerySet[M]]) -> None:
+        self._build = build
+        self._selects: dict[str, _Select[M]] = {}
+
+    def __call__(self, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        if using not in self._selects:  # two threads may both build it: the same result
+            self._selects[using] = _Select.compile(self._build(), using)
+        select = self._selects[using]
+        return select.run(connections[using], select.sql, select.params)
 
 
 class Rows[M: Model]:
@@ -38,26 +91,18 @@ class Rows[M: Model]:
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self._selects: dict[tuple[str, bool], _Select] = {}
+        self._selects: dict[tuple[str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
         """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
         connection = connections[using]
-        if for_update and connection.features.has_select_for_update and connection.get_autocommit():
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        select = self._select(using, for_update)
-        with connection.cursor() as cursor:
-            cursor.execute(select.sql, [self._pk_prep(pk, connection)])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        for position, converters, expression in select.converters:
-            for convert in converters:
-                values[position] = convert(values[position], expression, connection)
-        # All concrete fields, in their order: from_db needs no names.
-        return self.model.from_db(using, None, values)
+        key = (using, for_update)
+        if key not in self._selects:  # two threads may both build it: the same result
+            self._selects[key] = self._select_compile(using, for_update)
+        select = self._selects[key]
+        found = select.run(connection, select.sql, [self._pk_prep(pk, connection)])
+        return found[0] if found else None
 
     def update(self, instance: M, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
         """Like `instance.save(update_fields=fields)`: `auto_now` fields listed are set."""
@@ -78,39 +123,25 @@ class Rows[M: Model]:
         fields = self.model._meta.concrete_fields
         values = [self._value(field, instance, connection, add=True) for field in fields]
         quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
         columns = ", ".join(quote(field.column) for field in fields)
         placeholders = ", ".join(["%s"] * len(fields))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})", values
-            )
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)
         instance._state.adding = False
         instance._state.db = using
 
-    def _select(self, using: str, for_update: bool) -> _Select:
-        key = (using, for_update)
-        if key not in self._selects:  # two threads may both build it: the same result
-            self._selects[key] = self._select_build(using, for_update)
-        return self._selects[key]
-
-    def _select_build(self, using: str, for_update: bool) -> _Select:
+    def _select_compile(self, using: str, for_update: bool) -> _Select[M]:
+        """The ORM's SELECT of the whole table, with a condition on the key (and a lock)."""
+        select = _Select.compile(self.model._base_manager.using(using).order_by(), using)
         connection = connections[using]
-        compiler = self.model._base_manager.using(using).order_by().query.get_compiler(using)
-        sql, params = compiler.as_sql()
-        expressions = [expression for expression, _, _ in compiler.select]
-        attnames = [expression.target.attname for expression in expressions]
-        if params or attnames != [field.attname for field in self.model._meta.concrete_fields]:
-            raise TypeError(f"{self.model.__name__}'s default manager does not select the plain table")
         quote = connection.ops.quote_name
-        pk_column = f"{quote(self.model._meta.db_table)}.{quote(self.model._meta.pk.column)}"
-        sql = f"{sql} WHERE {pk_column} = %s"
+        sql = (
+            f"{select.sql} WHERE {quote(self.model._meta.db_table)}.{quote(self.model._meta.pk.column)} = %s"
+        )
         if for_update and connection.features.has_select_for_update:
             sql = f"{sql} {connection.ops.for_update_sql()}"
-        converters = [
-            (position, converters, expression)
-            for position, (converters, expression) in compiler.get_converters(expressions).items()
-        ]
-        return _Select(sql=sql, converters=converters)
+        return replace(select, sql=sql, for_update=for_update)
 
     def _update_sql(self, using: str, names: tuple[str, ...], columns: list[Field]) -> str:
         key = (using, names)
