@@ -114,6 +114,10 @@ class JobOutput(models.Model):
         return f"{self.job_id}/{self.output_id}"
 
 
+# A job's outputs, read with its result and when it ends.
+job_output_rows = Rows(JobOutput)
+
+
 class CallbackDelivery(models.Model):
     """A POST a job owes its subscriber (OGC callbacks), kept until delivered or given up.
 

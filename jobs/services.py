@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus, job_rows
+from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus, job_output_rows, job_rows
 from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
 from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch
@@ -115,7 +115,7 @@ def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dic
         raise ProtocolError(
             "invalid-outputs", f"outputs not in the process description: {unknown}", job=job_id
         )
-    uploaded = dict(job.results.values_list("output_id", "pk"))
+    uploaded = {output.output_id: output.pk for output in job_output_rows.where("job", job.pk)}
     missing = sorted(i for i, output in outputs.items() if "href" in output and i not in uploaded)
     if missing:
         raise ProtocolError(

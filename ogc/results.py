@@ -23,7 +23,7 @@ from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from rest_framework.response import Response
 
-from jobs.models import Job, JobOutput
+from jobs.models import Job, JobOutput, job_output_rows
 from ogc.links import REL_RESULTS, url
 
 VALUE, REFERENCE = "value", "reference"
@@ -42,7 +42,7 @@ class SelectedOutput:
 
 def selected_outputs(job: Job) -> list[SelectedOutput]:
     """The outputs the client asked for, in the order of its selection, with their mode."""
-    produced = {output.output_id: output for output in job.results.all()}
+    produced = {output.output_id: output for output in job_output_rows.where("job", job.pk)}
     if not job.outputs:
         file_mode = REFERENCE if job.response == "document" else VALUE
         return [

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
 from django.db.transaction import TransactionManagementError
 
-from jobs.models import Job, JobStatus, job_rows
+from jobs.models import Job, JobOutput, JobStatus, job_output_rows, job_rows
 from registry.models import Process, process_rows
 from tests.factories import description
 from tests.scheduler_records import session_create
@@ -60,6 +60,23 @@ def test_a_read_of_a_model_with_a_default_ordering_equals_the_orms(process):
 def test_a_missing_row_reads_as_none(job):
     assert job_rows.get(uuid.uuid4()) is None
     assert process_rows.get("nothing-of-that-name") is None
+
+
+def test_rows_by_a_relation_equal_the_orms(job, process):
+    other = Job.objects.create(process=process)
+    for output_id, value in (("a", {"x": [1]}), ("b", None)):
+        JobOutput.objects.create(job=job, output_id=output_id, value=value, media_type="application/json")
+    JobOutput.objects.create(job=other, output_id="a", value="other's")
+    expected = sorted(_fields(output).items() for output in JobOutput.objects.filter(job=job))
+    assert sorted(_fields(output).items() for output in job_output_rows.where("job", job.pk)) == expected
+    assert sorted(_fields(output).items() for output in job_output_rows.where("job", job)) == expected
+    assert job_output_rows.where("job", uuid.uuid4()) == []
+
+
+def test_a_lookup_of_none_is_refused(job):
+    # The ORM means IS NULL by it; `= NULL` would silently match nothing.
+    with pytest.raises(ValueError, match="None"):
+        job_rows.where("session", None)
 
 
 def test_a_locked_read_inside_a_transaction_equals_the_orms(job):

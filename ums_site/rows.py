@@ -91,18 +91,25 @@ class Rows[M: Model]:
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self._selects: dict[tuple[str, bool], _Select[M]] = {}
+        self._selects: dict[tuple[str, str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
         """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
-        connection = connections[using]
-        key = (using, for_update)
-        if key not in self._selects:  # two threads may both build it: the same result
-            self._selects[key] = self._select_compile(using, for_update)
-        select = self._selects[key]
-        found = select.run(connection, select.sql, [self._pk_prep(pk, connection)])
+        found = self._where(self.model._meta.pk, pk, for_update=for_update, using=using)
         return found[0] if found else None
+
+    def where(self, field_name: str, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        """Like `objects.filter(**{field_name: value})` with `value` not None, in no order."""
+        return self._where(self.model._meta.get_field(field_name), value, for_update=False, using=using)
+
+    def _where(self, field: Field, value: Any, *, for_update: bool, using: str) -> list[M]:
+        connection = connections[using]
+        key = (using, field.name, for_update)
+        if key not in self._selects:  # two threads may both build it: the same result
+            self._selects[key] = self._select_compile(using, field, for_update)
+        select = self._selects[key]
+        return select.run(connection, select.sql, [self._prep(field, value, connection)])
 
     def update(self, instance: M, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
         """Like `instance.save(update_fields=fields)`: `auto_now` fields listed are set."""
@@ -111,7 +118,7 @@ class Rows[M: Model]:
         values = [self._value(field, instance, connection, add=False) for field in columns]
         sql = self._update_sql(using, tuple(fields), columns)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*values, self._pk_prep(instance.pk, connection)])
+            cursor.execute(sql, [*values, self._prep(self.model._meta.pk, instance.pk, connection)])
             if cursor.rowcount != 1:
                 raise DatabaseError(f"{self.model.__name__} {instance.pk} was not updated (gone?).")
 
@@ -131,14 +138,12 @@ class Rows[M: Model]:
         instance._state.adding = False
         instance._state.db = using
 
-    def _select_compile(self, using: str, for_update: bool) -> _Select[M]:
-        """The ORM's SELECT of the whole table, with a condition on the key (and a lock)."""
+    def _select_compile(self, using: str, field: Field, for_update: bool) -> _Select[M]:
+        """The ORM's SELECT of the whole table, with a condition on one column (and a lock)."""
         select = _Select.compile(self.model._base_manager.using(using).order_by(), using)
         connection = connections[using]
         quote = connection.ops.quote_name
-        sql = (
-            f"{select.sql} WHERE {quote(self.model._meta.db_table)}.{quote(self.model._meta.pk.column)} = %s"
-        )
+        sql = f"{select.sql} WHERE {quote(self.model._meta.db_table)}.{quote(field.column)} = %s"
         if for_update and connection.features.has_select_for_update:
             sql = f"{sql} {connection.ops.for_update_sql()}"
         return replace(select, sql=sql, for_update=for_update)
@@ -152,8 +157,13 @@ class Rows[M: Model]:
             self._updates[key] = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
         return self._updates[key]
 
-    def _pk_prep(self, pk: Any, connection) -> Any:
-        return self.model._meta.pk.get_db_prep_value(pk, connection, prepared=False)
+    @staticmethod
+    def _prep(field: Field, value: Any, connection) -> Any:
+        if value is None:  # `= NULL` would match nothing, where the ORM writes IS NULL
+            raise ValueError(f"Rows cannot look {field.name} up as None")
+        if isinstance(value, Model):  # a related instance stands for its key, as in the ORM
+            value = value.pk
+        return field.get_db_prep_value(value, connection, prepared=False)
 
     @staticmethod
     def _value(field: Field, instance: Model, connection, *, add: bool) -> Any:
