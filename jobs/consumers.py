@@ -7,15 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from rest_framework.fields import DateTimeField
 
 from jobs.models import Job
 from jobs.notifications import job_group
 from jobs.selectors import job_get, job_visible_to
+from ogc.serializers import iso_datetime
 from ums_site.db import db_sync_to_async
 
 CLOSE_NOT_FOUND = 4404
-_DATETIME = DateTimeField()
 
 
 def job_update(job: Job) -> dict[str, Any]:
@@ -36,7 +35,7 @@ def job_update(job: Job) -> dict[str, Any]:
 
 def _timestamp(moment: datetime | None) -> str | None:
     # Formatted as the HTTP API's statusInfo formats it.
-    return _DATETIME.to_representation(moment) if moment is not None else None
+    return iso_datetime(moment) if moment is not None else None
 
 
 @db_sync_to_async
