@@ -90,20 +90,31 @@ async def latency(
 
     A failed call is counted, not timed: a server that fails now and then still gets figures.
     """
-    times: list[float] = []
-    errors: list[str] = []
+    return (await latencies_in_turn([call], count=count, warmup=warmup))[0]
+
+
+async def latencies_in_turn(
+    calls: Sequence[Callable[[httpx.AsyncClient], Awaitable[Any]]], *, count: int, warmup: int = 5
+) -> list[dict[str, Any]]:
+    """`latency` of several calls (servers, requests) at once, made in turn: a change of the
+    shared machine's speed hits each alike, where one after the other it swung their ratio."""
+    times: list[list[float]] = [[] for _ in calls]
+    errors: list[list[str]] = [[] for _ in calls]
     async with new_client() as client:
-        for _ in range(warmup):
-            await call(client)
-        for _ in range(count):
-            try:
-                times.append(await timed(lambda: call(client)))
-            except (RuntimeError, httpx.HTTPError) as error:
-                errors.append(str(error))
-    return (summary(times) if times else {}) | {
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-    }
+        for round_ in range(warmup + count):
+            for call, call_times, call_errors in zip(calls, times, errors, strict=True):
+                try:
+                    took = await timed(lambda call=call: call(client))
+                except (RuntimeError, httpx.HTTPError) as error:
+                    call_errors.append(str(error))
+                    continue
+                if round_ >= warmup:
+                    call_times.append(took)
+    return [
+        (summary(call_times) if call_times else {})
+        | {"errors": len(call_errors), "first_error": call_errors[0] if call_errors else None}
+        for call_times, call_errors in zip(times, errors, strict=True)
+    ]
 
 
 async def closed_loop(

@@ -64,47 +64,64 @@ def ws_echo(run: Run) -> dict[str, Any]:
     return asyncio.run(round_trips(url, count=run.sizes.ws_round_trips))
 
 
-async def _job_figures(target: Target, sizes: Sizes, *, latencies: bool) -> dict[str, Any]:
-    """Sync and async latency (optional), closed-loop sync throughput and an async burst."""
-    figures: dict[str, Any] = {}
-    if latencies:
-        figures["sync_latency"] = await loadgen.latency(
-            partial(loadgen.execute_sync, target=target), count=sizes.latency_count
-        )
-        figures["async_latency"] = await loadgen.latency(
-            partial(loadgen.execute_async, target=target), count=sizes.latency_count
-        )
-    figures["sync_throughput"] = await loadgen.closed_loop(
-        lambda client, index: loadgen.execute_sync(client, target, index),
-        clients=sizes.clients, seconds=sizes.throughput_seconds, max_calls=100_000,
-    )  # fmt: skip
-    figures["async_burst"] = await loadgen.burst(target, clients=sizes.clients, jobs=sizes.burst_jobs)
+async def _throughput(target: Target, sizes: Sizes) -> dict[str, Any]:
+    """Closed-loop sync throughput and an async burst."""
+    return {
+        "sync_throughput": await loadgen.closed_loop(
+            lambda client, index: loadgen.execute_sync(client, target, index),
+            clients=sizes.clients, seconds=sizes.throughput_seconds, max_calls=100_000,
+        ),
+        "async_burst": await loadgen.burst(target, clients=sizes.clients, jobs=sizes.burst_jobs),
+    }  # fmt: skip
+
+
+async def _latencies(targets: list[Target], sizes: Sizes) -> list[dict[str, Any]]:
+    """Sync and async latency of each target, the targets taking their jobs in turn."""
+    figures: list[dict[str, Any]] = [{} for _ in targets]
+    for kind, execute in (("sync_latency", loadgen.execute_sync), ("async_latency", loadgen.execute_async)):
+        calls = [partial(execute, target=target) for target in targets]
+        for target_figures, latency in zip(
+            figures, await loadgen.latencies_in_turn(calls, count=sizes.latency_count), strict=True
+        ):
+            target_figures[kind] = latency
     return figures
 
 
 def pygeoapi(run: Run) -> dict[str, Any]:
+    """pygeoapi on its own: the reference figures of the tables."""
     server = pygeoapi_start(run.group, run.workdir / "pygeoapi")
     target = Target(base_urls=[server.base_url], body=ECHO_BODY)
-    return asyncio.run(_job_figures(target, run.sizes, latencies=True))
+    (latencies,) = asyncio.run(_latencies([target], run.sizes))
+    return latencies | asyncio.run(_throughput(target, run.sizes))
 
 
 def ums_jobs(run: Run, *, backend: str, instances: int) -> dict[str, Any]:
-    """Latencies with one worker, then throughput with each worker count."""
+    """Latencies with one worker, then throughput with each worker count.
+
+    The targets' ratios compare with a pygeoapi started alongside: its latencies are measured
+    in turn with ours, and its async burst right before ours. The machine's speed changed by
+    up to half between sections of one run, and with it ratios to the pygeoapi section.
+    """
     with ums_stack(run.group, run.workdir / f"{backend}-jobs", backend=backend) as stack:
         stack.start_servers(instances)
         target = Target(base_urls=stack.base_urls, body=ECHO_BODY)
+        pyg = pygeoapi_start(run.group, run.workdir / f"{backend}-pygeoapi")
+        pyg_target = Target(base_urls=[pyg.base_url], body=ECHO_BODY)
         by_workers = {}
         for count in run.sizes.worker_counts:
             stack.start_workers(count)
-            first = count == run.sizes.worker_counts[0]
-            by_workers[str(count)] = asyncio.run(_job_figures(target, run.sizes, latencies=first))
+            if count == run.sizes.worker_counts[0]:
+                latencies, alongside = asyncio.run(_latencies([target, pyg_target], run.sizes))
+                alongside["async_burst"] = asyncio.run(
+                    loadgen.burst(pyg_target, clients=run.sizes.clients, jobs=run.sizes.burst_jobs)
+                )
+            by_workers[str(count)] = asyncio.run(_throughput(target, run.sizes))
             stack.stop_workers()
-    first = by_workers[str(run.sizes.worker_counts[0])]
     return {
         "instances": instances,
-        "sync_latency": first.pop("sync_latency"),
-        "async_latency": first.pop("async_latency"),
+        **latencies,
         "throughput_by_workers": by_workers,
+        "pygeoapi_alongside": alongside,
     }
 
 
@@ -141,19 +158,15 @@ async def _one_job(target: Target) -> str:
         return status_url
 
 
-async def _reads_in_turn(servers: list[tuple[str, str]], count: int, warmup: int = 5) -> list[dict[str, Any]]:
+async def _reads_in_turn(servers: list[tuple[str, str]], count: int) -> list[dict[str, Any]]:
     """For each (job list URL, job status URL): latencies of `count` requests of each, the
     servers taking their requests in turn."""
     kinds = ("job_list", "job_status")
-    times: list[dict[str, list[float]]] = [{kind: [] for kind in kinds} for _ in servers]
-    async with loadgen.new_client() as client:
-        for round_ in range(warmup + count):
-            for server, server_times in zip(servers, times, strict=True):
-                for kind, url in zip(kinds, server, strict=True):
-                    took = await loadgen.timed(lambda url=url: _get_ok(client, url))
-                    if round_ >= warmup:
-                        server_times[kind].append(took)
-    return [{kind: loadgen.summary(server_times[kind]) for kind in kinds} for server_times in times]
+    calls = [partial(_get_ok, url=url) for server in servers for url in server]
+    figures = await loadgen.latencies_in_turn(calls, count=count)
+    return [
+        dict(zip(kinds, figures[i : i + len(kinds)], strict=True)) for i in range(0, len(figures), len(kinds))
+    ]
 
 
 async def _get_ok(client: httpx.AsyncClient, url: str) -> None:

@@ -26,6 +26,9 @@ def test_a_quick_run_writes_results_and_a_report(tmp_path):
     assert results["ws_echo"]["n"] > 0
     assert results["ums_sqlite"]["sync_latency"]["n"] > 0
     assert results["ums_sqlite"]["throughput_by_workers"]["1"]["async_burst"]["errors"] == 0
+    alongside = results["ums_sqlite"]["pygeoapi_alongside"]  # measured in turn with ours
+    assert alongside["sync_latency"]["n"] == results["ums_sqlite"]["sync_latency"]["n"]
+    assert alongside["async_burst"]["errors"] == 0
     assert list(results["stored_sqlite"]["by_stored_jobs"]) == ["1", "100", "200"]
     assert "## Targets" in doc.read_text()
 
@@ -53,6 +56,20 @@ def test_targets_are_ratios_of_figures_of_the_same_run():
     assert judged["pygeoapi async latency / ours (SQLite, 1 instance)"] == (2.0, False)
     assert judged["async jobs/s vs pygeoapi async (SQLite, 1 instance, 1 worker(s))"] == (5.0, True)
     assert judged["idle workers connected and open on one instance (of 1000)"] == (1.0, False)
+
+
+def test_a_setup_is_compared_with_the_pygeoapi_measured_alongside_it():
+    results = {
+        "pygeoapi": {"sync_latency": _latency(6.0), "async_latency": _latency(40.0)},
+        "ums_sqlite": {
+            "sync_latency": _latency(3.0),
+            "async_latency": _latency(20.0),
+            "pygeoapi_alongside": {"sync_latency": _latency(2.0), "async_latency": _latency(100.0)},
+        },
+    }
+    judged = {row["target"]: row["ratio"] for row in targets(results)}
+    assert judged["sync execute median vs pygeoapi in-process sync (SQLite, 1 instance)"] == 1.5
+    assert judged["pygeoapi async latency / ours (SQLite, 1 instance)"] == 5.0
 
 
 def test_the_report_renders_a_run_with_a_failed_section():
