@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from functools import partial
 
-from adrf.views import APIView as AsyncAPIView
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -22,6 +21,7 @@ from jobs import services as job_services
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.waiting import job_watch
+from ogc.async_views import AsyncAPIView
 from ogc.execution import ASYNC, RESPOND_ASYNC, ExecutionMode, execute_request_parse, execution_mode
 from ogc.filters import JobFilter
 from ogc.links import (
