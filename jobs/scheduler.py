@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -157,27 +157,56 @@ def _free_capacity() -> tuple[dict, dict]:
     locked = {session.pk: session for session in _sessions_with_free_slots_lock()}
     if not locked:
         return {}, {}
-    active = dict(_active_count(session__in=list(locked)).values_list("session", "n"))
+    active = _active_counts(list(locked))
     free = {pk: session.capacity - active.get(pk, 0) for pk, session in locked.items()}
     return locked, {pk: slots for pk, slots in free.items() if slots > 0}
 
 
-def _active_count(**sessions) -> QuerySet:
-    """The active jobs of sessions, counted per session (through the `job_session_status` index)."""
-    return (
-        Job.objects.filter(status__in=ACTIVE_STATUSES, **sessions)
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
+# The next two queries run on every dispatch with a list of sessions, which the ORM would
+# compile anew each time (0.5 ms each, against 0.05 ms for the SQL); written once here.
+
+
+def _active_counts(session_ids: list) -> dict:
+    """The active jobs of these sessions, per session (through the `job_session_status` index)."""
+    q, meta = connection.ops.quote_name, Job._meta
+    table, session, status = (
+        q(meta.db_table),
+        q(meta.get_field("session").column),
+        q(meta.get_field("status").column),
     )
+    sql = (
+        f"SELECT {session}, COUNT(*) FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
+        f" AND {status} IN ({_placeholders(ACTIVE_STATUSES)}) GROUP BY {session}"
+    )
+    keys = _session_keys(session_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*keys, *ACTIVE_STATUSES])
+        return {keys[key]: count for key, count in cursor.fetchall()}
 
 
 def _providers_by_process(session_ids: list) -> dict[str, list]:
+    q = connection.ops.quote_name
+    table, session = q(Process.providers.through._meta.db_table), q("workersession_id")
+    sql = (
+        f"SELECT {q('process_id')}, {session} FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
+    )
+    keys = _session_keys(session_ids)
     providers: dict[str, list] = defaultdict(list)
-    rows = Process.providers.through.objects.filter(workersession_id__in=session_ids)
-    for process_id, session_id in rows.values_list("process_id", "workersession_id"):
-        providers[process_id].append(session_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(keys))
+        for process_id, key in cursor.fetchall():
+            providers[process_id].append(keys[key])
     return providers
+
+
+def _session_keys(session_ids: list) -> dict:
+    """Session ids as the database gives them (text on SQLite), mapped to the ids."""
+    pk = WorkerSession._meta.pk
+    return {pk.get_db_prep_value(session_id, connection): session_id for session_id in session_ids}
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def job_requeue(job: Job, *, reason: str, outbox: Outbox) -> None:
