@@ -23,6 +23,9 @@ POLL_SECONDS = 1.0
 class JobWatch:
     layer: BaseChannelLayer
     channel: str
+    # One receive runs across the waits: cancelling it on every timeout would drop a signal
+    # that came meanwhile (the Pub/Sub layer forgets a channel whose receive is cancelled).
+    _receiving: asyncio.Future | None = None
 
     async def until_final[T](self, read: Callable[[], T | None], wait_seconds: float) -> T | None:
         """`read()` (run on a database thread) once it is not None, or None after `wait_seconds`.
@@ -34,16 +37,32 @@ class JobWatch:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            await self._final_signal(min(remaining, POLL_SECONDS))
+            await self._final_signal(time.monotonic() + min(remaining, POLL_SECONDS))
             found = await db_sync_to_async(read)()
             if found is not None:
                 return found
 
-    async def _final_signal(self, wait_seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait_seconds):
-                while (await self.layer.receive(self.channel))["status"] not in FINAL_STATUSES:
-                    pass
+    async def _final_signal(self, until: float) -> None:
+        while (remaining := until - time.monotonic()) > 0:
+            if self._receiving is None:
+                self._receiving = asyncio.ensure_future(self.layer.receive(self.channel))
+            done, _ = await asyncio.wait({self._receiving}, timeout=remaining)
+            if not done:
+                return
+            message, self._receiving = self._receiving.result(), None
+            if message["status"] in FINAL_STATUSES:
+                return
+
+    async def close(self) -> None:
+        """Ends the channel. Channels has no call for that: a consumer's channel ends when its
+        receive is cancelled, and the Pub/Sub layer then unsubscribes it."""
+        receiving = self._receiving or asyncio.ensure_future(self.layer.receive(self.channel))
+        self._receiving = None
+        await asyncio.sleep(0)  # a receive cancelled before it ran would clean nothing up
+        receiving.cancel()
+        # The watch is over: what its last receive ended with no longer matters.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await receiving
 
 
 @contextlib.asynccontextmanager
@@ -54,7 +73,9 @@ async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
     channel = await layer.new_channel()
     group = job_group(job_id)
     await layer.group_add(group, channel)
+    watch = JobWatch(layer, channel)
     try:
-        yield JobWatch(layer, channel)
+        yield watch
     finally:
         await layer.group_discard(group, channel)
+        await watch.close()

@@ -61,7 +61,8 @@ async def test_a_request_with_a_session_cookie_is_checked_in_its_thread(check_th
 
 
 async def test_a_throttled_execution_is_checked_where_its_cache_is(check_threads, settings):
-    # The local-memory cache of tests does no I/O: its count is kept in the event loop too.
+    # A local-memory cache does no I/O: its count is kept in the event loop too.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.UMS_EXECUTE_RATE = "100/minute"
     assert await execute_unknown() == 404
     assert check_threads == [threading.current_thread().name]

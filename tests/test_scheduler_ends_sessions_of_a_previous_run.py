@@ -21,7 +21,7 @@ def live_names() -> set[str]:
 
 
 def test_sessions_of_this_instance_from_before_it_started_end(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}}
     started = timezone.now()
     before = session_create(connected_at=started - timedelta(minutes=5))
     job = running_job_create(before)

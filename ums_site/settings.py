@@ -104,7 +104,7 @@ def _test_database_name(config: dict) -> str | None:
     return None
 
 
-# Longer than channels-redis's blocking receive (5 s), so an idle wait is not a timeout.
+# A publish or subscribe that hangs this long fails (the layer's reader polls every 0.1 s).
 REDIS_SOCKET_TIMEOUT = 15.0
 
 
@@ -115,19 +115,15 @@ def channel_layers_from_url(url: str | None) -> dict:
         raise ImproperlyConfigured(f"REDIS_URL must be a redis:// URL, got {url!r}")
     return {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis Pub/Sub: a message is one PUBLISH, received on a subscription each process
+            # keeps, where the list-based layer made several round trips for every message and
+            # receive (half of the event loop's CPU per job on PostgreSQL + Redis). Pub/Sub
+            # delivers at most once, to whoever listens then: the database is the record and
+            # these are signals, so a lost one delays a job at most until the next sweep.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, which ends the layer's
-                # blocking 5 s BZPOPMIN: every idle consumer crashed ("Timeout reading from")
-                # and its worker socket closed with 1011 (django/channels_redis#422).
                 "hosts": [{"address": url, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
                 "prefix": env.str("UMS_CHANNEL_PREFIX", default="ums"),
-                # Signals only: the database is the record, so a dropped message delays a job
-                # at most until the next sweep. Daphne closes sockets after 24 h; groups must
-                # outlive them.
-                "capacity": 1000,
-                "expiry": 60,
-                "group_expiry": 86400 * 2,
             },
         }
     }
