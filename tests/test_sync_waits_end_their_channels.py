@@ -27,8 +27,9 @@ async def test_a_watch_leaves_no_channel_behind():
 
 async def until(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(10):
-        while not condition():
-            await asyncio.sleep(0.01)  # noqa: ASYNC110 (the looks run on a database thread)
+        # The looks run on a database thread, which cannot set an asyncio event: polled.
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 async def test_a_signal_after_looks_on_timeout_wakes_the_wait(monkeypatch):
