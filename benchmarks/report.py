@@ -105,6 +105,10 @@ HERE = Path(__file__).resolve().parent
 REFERENCES = (
     (HERE / "reference" / "before-fixes.json", "before the first fixes (a loaded machine)"),
     (HERE / "reference" / "before-db-threads.json", "before the database threads (a quiet machine)"),
+    (
+        HERE / "reference" / "before-compiled-statements.json",
+        "before the pooled request threads and compiled statements",
+    ),
 )
 NOTES = HERE / "profile_notes.md"
 
