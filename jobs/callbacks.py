@@ -21,6 +21,7 @@ redirects are not followed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ipaddress
 import logging
 import socket
@@ -235,7 +236,11 @@ def callbacks_kick() -> None:
     loop = asyncio.get_running_loop()
     task = _tasks.get(loop)
     if task is None or task.done():
-        _tasks[loop] = loop.create_task(_deliver_logged(), name="ums-callbacks")
+        # A context of its own: it outlives the request that may start it, and with it the
+        # request's thread (ums_site/asgi_handler.py).
+        _tasks[loop] = loop.create_task(
+            _deliver_logged(), name="ums-callbacks", context=contextvars.Context()
+        )
 
 
 async def _deliver_logged() -> None:
