@@ -79,6 +79,14 @@ class Job(models.Model):
                 name="job_queue",
                 condition=Q(status="accepted", session__isnull=True),
             ),
+            # The queue of the processes free sessions provide, as dispatch reads it: without
+            # it SQLite took the process index and read every job the process ever had (job
+            # creation went from 3 to 26 ms with 100,000 finished jobs).
+            models.Index(
+                fields=["process", "created"],
+                name="job_queue_process",
+                condition=Q(status="accepted", session__isnull=True),
+            ),
             # The active jobs of a session, counted for its free capacity on every dispatch:
             # without the status in the index the count read every job the session ever had.
             # (Not a partial index: SQLite uses none for a condition given as parameters.)

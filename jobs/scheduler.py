@@ -69,11 +69,7 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
         if not free:
             return 0
         providers = _providers_by_process(list(free))
-        waiting = (
-            Job.objects.select_for_update(skip_locked=True)
-            .filter(status=JobStatus.ACCEPTED, session__isnull=True, process_id__in=list(providers))
-            .order_by("created")[:limit]
-        )
+        waiting = _waiting_jobs(list(providers), limit)
         assigned = []
         slots = sum(free.values())
         # Jobs are read as they are taken, until the free slots are used up: with a backlog, a
@@ -100,6 +96,15 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
     if assigned:
         logger.info("dispatched %d job(s)", len(assigned))
     return len(assigned)
+
+
+def _waiting_jobs(process_ids: list[str], limit: int) -> QuerySet[Job]:
+    """Waiting jobs of these processes, oldest first (through the `job_queue_process` index)."""
+    return (
+        Job.objects.select_for_update(skip_locked=True)
+        .filter(status=JobStatus.ACCEPTED, session__isnull=True, process_id__in=process_ids)
+        .order_by("created")[:limit]
+    )
 
 
 def _assigned_save(assigned: list[Job]) -> None:

@@ -1,0 +1,56 @@
+"""Dispatching a job reads the queue, not every job its process ever had: with a long history
+of finished jobs, SQLite's work for it stays the same (counted in virtual machine steps)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jobs.models import Job, JobStatus
+from jobs.notifications import Outbox
+from jobs.scheduler import jobs_assign
+from tests.scheduler_records import echo_process, session_create
+
+pytestmark = pytest.mark.django_db
+
+
+def history_add(count: int, session) -> None:
+    now = timezone.now()
+    jobs = [
+        Job(process_id="echo", status=JobStatus.SUCCESSFUL, session=session, created=now)
+        for _ in range(count)
+    ]
+    Job.objects.bulk_create(jobs)
+
+
+def dispatch_steps() -> int:
+    """SQLite virtual machine steps (in thousands) to queue one job and dispatch it."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    Job.objects.create(process=echo_process())
+    raw = connection.connection
+    raw.set_progress_handler(count, 1000)
+    try:
+        with transaction.atomic():
+            assert jobs_assign(outbox=Outbox()) == 1
+    finally:
+        raw.set_progress_handler(None, 0)
+    Job.objects.filter(status=JobStatus.ACCEPTED).update(status=JobStatus.SUCCESSFUL)
+    return steps
+
+
+def test_dispatch_work_does_not_grow_with_finished_jobs():
+    if connection.vendor != "sqlite":
+        pytest.skip("counts SQLite's steps; PostgreSQL plans from its statistics")
+    session = session_create()
+    history_add(100, session)
+    short_history = dispatch_steps()
+    history_add(20_000, session)
+    long_history = dispatch_steps()
+    assert long_history <= short_history + 2, (short_history, long_history)
