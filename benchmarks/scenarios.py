@@ -126,7 +126,8 @@ def ums_jobs(run: Run, *, backend: str, instances: int) -> dict[str, Any]:
 
 
 def stored_jobs(run: Run, *, backend: str) -> dict[str, Any]:
-    """`/jobs?limit=100` and a job's status with one job stored, with a full page, and with many.
+    """`/jobs?limit=100`, a job's status and a synchronous execution, with one job stored, with
+    a full page, and with many.
 
     Two servers on two databases, one with a full page of jobs and one with many, take the
     requests in turn: a change of the machine's load (it is shared) hits both alike, where
@@ -137,17 +138,23 @@ def stored_jobs(run: Run, *, backend: str) -> dict[str, Any]:
         ums_stack(run.group, workdir / "page", backend=backend, name="ums_bench_page") as page,
         ums_stack(run.group, workdir / "many", backend=backend, name="ums_bench_many") as many,
     ):
-        urls = []
+        servers = []
         for stack in (page, many):
             stack.start_servers(1)
             stack.start_workers(1)
             target = Target(base_urls=stack.base_urls, body=ECHO_BODY)
-            urls.append((f"{stack.base_urls[0]}/jobs?limit=100", asyncio.run(_one_job(target))))
+            servers.append(
+                {
+                    "job_list": partial(_get_ok, url=f"{stack.base_urls[0]}/jobs?limit=100"),
+                    "job_status": partial(_get_ok, url=asyncio.run(_one_job(target))),
+                    "sync_execute": partial(loadgen.execute_sync, target=target),
+                }
+            )
         count = run.sizes.stored_requests
-        figures = {"1": asyncio.run(_reads_in_turn(urls[:1], count))[0]}
+        figures = {"1": asyncio.run(_in_turn(servers[:1], count))[0]}
         page.dbtool("seed-jobs", str(PAGE - 1))
         many.dbtool("seed-jobs", str(run.sizes.stored_jobs - 1))
-        in_turn = asyncio.run(_reads_in_turn(urls, count))
+        in_turn = asyncio.run(_in_turn(servers, count))
     return {"by_stored_jobs": figures | {str(PAGE): in_turn[0], str(run.sizes.stored_jobs): in_turn[1]}}
 
 
@@ -158,15 +165,11 @@ async def _one_job(target: Target) -> str:
         return status_url
 
 
-async def _reads_in_turn(servers: list[tuple[str, str]], count: int) -> list[dict[str, Any]]:
-    """For each (job list URL, job status URL): latencies of `count` requests of each, the
-    servers taking their requests in turn."""
-    kinds = ("job_list", "job_status")
-    calls = [partial(_get_ok, url=url) for server in servers for url in server]
-    figures = await loadgen.latencies_in_turn(calls, count=count)
-    return [
-        dict(zip(kinds, figures[i : i + len(kinds)], strict=True)) for i in range(0, len(figures), len(kinds))
-    ]
+async def _in_turn(servers: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """Latencies of `count` of each server's requests, the servers taking them in turn."""
+    calls = [call for server in servers for call in server.values()]
+    figures = iter(await loadgen.latencies_in_turn(calls, count=count))
+    return [{kind: next(figures) for kind in server} for server in servers]
 
 
 async def _get_ok(client: httpx.AsyncClient, url: str) -> None:

@@ -30,6 +30,7 @@ def test_a_quick_run_writes_results_and_a_report(tmp_path):
     assert alongside["sync_latency"]["n"] == results["ums_sqlite"]["sync_latency"]["n"]
     assert alongside["async_burst"]["errors"] == 0
     assert list(results["stored_sqlite"]["by_stored_jobs"]) == ["1", "100", "200"]
+    assert results["stored_sqlite"]["by_stored_jobs"]["200"]["sync_execute"]["errors"] == 0
     assert "## Targets" in doc.read_text()
 
 
