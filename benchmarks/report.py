@@ -233,7 +233,7 @@ def _stored_section(results: Results) -> list[str]:
         "Finished jobs of the echo process inserted in bulk (not through the API). One client;",
         "milliseconds, median / p95. The target compares 100,000 stored jobs with one full page",
         "(100), so both lists are the same size; the synchronous execution is dispatched from a",
-        "queue among them.",
+        "queue among them (the executions measured add their own jobs to each store).",
         "",
         *_table(["database", "stored jobs", "GET /jobs?limit=100", "GET /jobs/{id}", "sync execute"], rows),
     ]
