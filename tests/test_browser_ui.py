@@ -122,7 +122,7 @@ async def test_a_job_started_from_the_form_shows_its_progress_live(page, browser
     await progress_shown_while_running(fallback)
 
     await expect(page.locator("[data-ums-field=status]")).to_have_text("successful")
-    await expect(page.get_by_role("link", name="Results")).to_be_visible()
+    await expect(page.get_by_role("link", name="Results", exact=True)).to_be_visible()
     await expect(page.locator("form[data-ums-dismiss]")).to_be_hidden()
     assert await page.locator("progress").evaluate("bar => bar.value") == 100
     assert await page.evaluate("window.sameDocument") is True
@@ -141,7 +141,7 @@ async def test_a_geojson_result_is_drawn_on_a_map(page):
     await page.click("button[type=submit]")
     await page.wait_for_url("**/jobs/*")
 
-    await page.get_by_role("link", name="Results").click()
+    await page.get_by_role("link", name="Results", exact=True).click()
 
     facilities = len(inputs["facilities"]["features"])
     areas = page.locator("[data-ums-map] path.leaflet-interactive")
