@@ -31,7 +31,10 @@ SUMMARIES = {
     "register": "Add or replace processes at run time.",
     "unregister": "Stop providing processes (by id).",
     "heartbeat": "Keeps the session alive; send one every `welcome.heartbeat` seconds.",
-    "job.started": "The worker took the job: its status becomes running.",
+    "job.started": (
+        "The worker took the job: its status becomes running. Optional: a progress or final report "
+        "also says the job started."
+    ),
     "job.progress": "Progress (0-100) and a message.",
     "job.succeeded": "Final: the outputs, inline (`value`) or uploaded (`href`).",
     "job.failed": "Final: the error, shown to the client as problem details.",

@@ -66,6 +66,20 @@ async def test_async_execution_runs_on_the_worker_and_gives_results(connect_work
     assert (await client.get(f"/jobs/{frame['job']}/results")).json() == "hello"
 
 
+async def test_a_job_reported_only_at_its_end_started_then(connect_worker):
+    """`job.started` is optional (the SDK skips it for short jobs): the end says it started."""
+    ws, _ = await connect_worker()
+    client = AsyncClient()
+    job = (await execute(client, {"inputs": {"message": "x"}}, prefer="respond-async")).json()["jobID"]
+    await receive(ws)
+    await send(ws, {"type": "job.succeeded", "job": job, "outputs": {"echo": {"value": "x"}}})
+    await send(ws, {"type": "unregister", "processes": []})
+    await receive(ws)
+    done = (await client.get(f"/jobs/{job}")).json()
+    assert done["status"] == "successful"
+    assert done["started"] == done["finished"]
+
+
 async def test_sync_execution_answers_with_the_raw_result(connect_worker):
     ws, _ = await connect_worker()
     request = asyncio.create_task(execute(AsyncClient(), {"inputs": {"message": "hi"}}))

@@ -345,7 +345,8 @@ UMS_JOB_MAX_ATTEMPTS = env_int("UMS_JOB_MAX_ATTEMPTS", 3, minimum=1)
 UMS_QUEUE_TIMEOUT = env_float("UMS_QUEUE_TIMEOUT", 3600.0, minimum=1.0)
 # Seconds a synchronous execute waits before answering as an asynchronous one.
 UMS_SYNC_TIMEOUT = env_float("UMS_SYNC_TIMEOUT", 30.0, minimum=0.0)
-# Seconds a worker has to answer job.execute with job.started before the job is requeued.
+# Seconds a worker has to acknowledge job.execute (job.started, or any later report on the job)
+# before the job is requeued.
 UMS_ACK_TIMEOUT = env_float("UMS_ACK_TIMEOUT", 30.0, minimum=0.1)
 # Seconds before a job a session gave back (rejected, did not acknowledge) is offered to that
 # same session again; other sessions may take it at once.

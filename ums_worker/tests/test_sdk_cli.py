@@ -40,8 +40,11 @@ def test_a_worker_target_gives_its_processes_name_and_capacity() -> None:
 
 
 def test_name_and_capacity_options_win() -> None:
-    worker = build("--name", "mine", "--capacity", "9", "--upload-threshold", "10", "ums_worker.demo:worker")
-    assert (worker.name, worker.capacity, worker.upload_threshold) == ("mine", 9, 10)
+    worker = build(
+        "--name", "mine", "--capacity", "9", "--upload-threshold", "10", "--started-delay", "0",
+        "ums_worker.demo:worker",
+    )  # fmt: skip
+    assert (worker.name, worker.capacity, worker.upload_threshold, worker.started_delay) == ("mine", 9, 10, 0)
 
 
 def test_decorated_functions_and_pygeoapi_classes_are_targets() -> None:
@@ -95,6 +98,8 @@ def test_loading_helpers() -> None:
         (["--token", "t", "--server", "localhost:8000", "ums_worker.demo:worker"], "server URL"),
         (["--token", "t", "no_such_module_xyz:worker"], "No module named"),
         (["--token", "t", "--capacity", "0", "ums_worker.demo:worker"], "at least 1"),
+        (["--token", "t", "--started-delay", "-1", "ums_worker.demo:worker"], "at least 0"),
+        (["--token", "t", "--started-delay", "soon", "ums_worker.demo:worker"], "not a number of seconds"),
     ],
 )
 def test_usage_errors_exit_2(

@@ -25,6 +25,18 @@ def execute(process: str, inputs: dict[str, Any], job: str | None = None) -> dic
             "outputs": {}, "attempt": 1}  # fmt: skip
 
 
+def gated_worker(gate: threading.Event, **options: Any) -> Worker:
+    """A worker whose process `gated` ends once `gate` is set, with {"x": "done"}."""
+    worker = Worker(**options)
+
+    @worker.process({"id": "gated", "outputs": {"x": {"schema": {"type": "string"}}}})
+    def gated(inputs: dict[str, Any]) -> dict[str, Any]:
+        gate.wait(10)
+        return {"x": "done"}
+
+    return worker
+
+
 async def test_hello_describes_the_worker(fake_server: FakeServer) -> None:
     async with running(demo_worker, fake_server):
         session = await fake_server.session()
@@ -41,8 +53,7 @@ async def test_echo_job_end_to_end(fake_server: FakeServer) -> None:
         session = await fake_server.session()
         frame = execute("echo", {"message": "hi"})
         await session.send(frame)
-        assert await session.next() == {"type": "job.started", "job": frame["job"]}
-        assert await session.next() == {
+        assert await session.next(skip=("heartbeat", "job.started")) == {
             "type": "job.succeeded",
             "job": frame["job"],
             "outputs": {"echo": {"value": "hi", "mediaType": "text/plain"}},
@@ -56,7 +67,9 @@ async def test_heartbeats_are_sent_at_the_welcome_interval(fake_server: FakeServ
 
 
 async def test_progress_then_success_in_order(fake_server: FakeServer) -> None:
-    async with running(demo_worker, fake_server):
+    worker = Worker(name="reporting", started_delay=0)
+    worker.include(demo_worker.processes["sleep"])
+    async with running(worker, fake_server):
         session = await fake_server.session()
         frame = execute("sleep", {"seconds": 0.2, "steps": 4})
         await session.send(frame)
@@ -66,6 +79,50 @@ async def test_progress_then_success_in_order(fake_server: FakeServer) -> None:
             kinds.append(received["type"])
         assert kinds == ["job.started"] + ["job.progress"] * 4 + ["job.succeeded"]
         assert received["outputs"]["slept"]["value"] >= 0.2
+
+
+async def test_a_job_that_ends_before_the_started_delay_reports_only_its_end(fake_server: FakeServer) -> None:
+    worker = Worker(name="quick", started_delay=30)
+    worker.include(demo_worker.processes["echo"])
+    async with running(worker, fake_server):
+        session = await fake_server.session()
+        frame = execute("echo", {"message": "hi"})
+        await session.send(frame)
+        assert (await session.next()) == {
+            "type": "job.succeeded",
+            "job": frame["job"],
+            "outputs": {"echo": {"value": "hi", "mediaType": "text/plain"}},
+        }
+
+
+async def test_a_job_that_outlasts_the_started_delay_reports_its_start(fake_server: FakeServer) -> None:
+    gate = threading.Event()
+    worker = gated_worker(gate, name="slow", started_delay=0.01)
+    async with running(worker, fake_server):
+        session = await fake_server.session()
+        frame = execute("gated", {})
+        await session.send(frame)
+        assert await session.next() == {"type": "job.started", "job": frame["job"]}
+        gate.set()  # the job ends only once its start was reported
+        assert (await session.next())["type"] == "job.succeeded"
+
+
+async def test_progress_reported_before_the_started_delay_stands_for_the_start(
+    fake_server: FakeServer,
+) -> None:
+    worker = Worker(name="progressing", started_delay=0.01)
+
+    @worker.process({"id": "steps", "outputs": {"x": {"schema": {"type": "string"}}}})
+    async def steps(inputs: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        ctx.progress(10, "first step")  # before the handler's first await: before the delay
+        await asyncio.sleep(0.2)
+        return {"x": "done"}
+
+    async with running(worker, fake_server):
+        session = await fake_server.session()
+        await session.send(execute("steps", {}))
+        assert (await session.next())["type"] == "job.progress"
+        assert (await session.next())["type"] == "job.succeeded"
 
 
 async def test_exception_is_reported_as_failed_without_secrets(fake_server: FakeServer) -> None:
@@ -97,7 +154,7 @@ async def test_jobs_beyond_capacity_are_rejected(fake_server: FakeServer) -> Non
         session = await fake_server.session()
         first, second = execute("sleep", {"seconds": 1, "steps": 1}), execute("sleep", {"seconds": 1})
         await session.send(first)
-        await session.until("job.started")
+        await session.until("job.progress")  # it runs (its progress stands for its start)
         await session.send(second)
         rejected = await session.until("job.rejected")
         assert rejected["job"] == second["job"]
@@ -170,13 +227,7 @@ async def test_async_cancel_cancels_the_task(fake_server: FakeServer) -> None:
 async def test_reconnects_after_refusal_and_disconnect_and_resumes(fake_server: FakeServer) -> None:
     fake_server.refuse = 2
     gate = threading.Event()
-    worker = Worker(name="resumer", capacity=2)
-
-    @worker.process({"id": "gated", "outputs": {"x": {"schema": {"type": "string"}}}})
-    def gated(inputs: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        gate.wait(10)
-        return {"x": "done"}
-
+    worker = gated_worker(gate, name="resumer", capacity=2)
     async with running(worker, fake_server):
         first = await fake_server.session()
         frame = execute("gated", {})

@@ -188,6 +188,12 @@ def test_capacity_must_be_positive() -> None:
         Worker(capacity=0)
 
 
+@pytest.mark.parametrize("delay", [-1, float("nan")])
+def test_started_delay_must_be_seconds_at_least_zero(delay: float) -> None:
+    with pytest.raises(ValueError, match="started_delay"):
+        Worker(started_delay=delay)
+
+
 def test_demo_descriptions_validate_against_the_ogc_schema() -> None:
     from sdk_ogc_schema import ogc_description_errors
 

@@ -13,7 +13,7 @@ from .loading import object_load
 from .outputs import DEFAULT_UPLOAD_THRESHOLD
 from .process import PROCESS_ATTRIBUTE
 from .version import __version__
-from .worker import DEFAULT_SERVER, SERVER_ENV, TOKEN_ENV, Worker
+from .worker import DEFAULT_SERVER, DEFAULT_STARTED_DELAY, SERVER_ENV, TOKEN_ENV, Worker
 
 logger = logging.getLogger("ums_worker")
 
@@ -46,6 +46,12 @@ def parser_build() -> argparse.ArgumentParser:
         type=_positive_int,
         help=f"outputs larger than this many bytes of JSON go over HTTP (default {DEFAULT_UPLOAD_THRESHOLD})",
     )
+    parser.add_argument(
+        "--started-delay",
+        type=_seconds,
+        help="report a job started once it has run this many seconds; 0: at once "
+        f"(default {DEFAULT_STARTED_DELAY})",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--version", action="version", version=f"ums-worker {__version__}")
     return parser
@@ -55,6 +61,16 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # also refuses NaN
+        raise argparse.ArgumentTypeError("must be a number of seconds, at least 0")
     return value
 
 
@@ -70,6 +86,10 @@ def worker_build(args: argparse.Namespace) -> Worker:
         capacity=args.capacity or (first.capacity if first else 1),
         upload_threshold=args.upload_threshold
         or (first.upload_threshold if first else DEFAULT_UPLOAD_THRESHOLD),
+        # 0 is a setting of its own here, not "not given".
+        started_delay=(first.started_delay if first else DEFAULT_STARTED_DELAY)
+        if args.started_delay is None
+        else args.started_delay,
     )
     for spec, obj in loaded:
         if isinstance(obj, type) and hasattr(obj, "execute"):

@@ -45,6 +45,10 @@ class JobContext:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def progress_reported(self) -> bool:
+        return self._last_progress is not None
+
     def cancel(self) -> None:
         self._cancel.set()
 

@@ -258,7 +258,7 @@ class Runner:
 
     async def _job_run(self, process: Any, inputs: dict[str, Any], ctx: JobContext) -> None:
         logger.info("job %s: %s started (attempt %s)", ctx.job, process.id, ctx.attempt)
-        self.emit({"type": "job.started", "job": ctx.job})
+        start_report = self._start_report_later(ctx)
         try:
             final = await job_execute(
                 process,
@@ -269,6 +269,8 @@ class Runner:
                 secrets=(self.token,),
             )
         finally:
+            if start_report is not None:
+                start_report.cancel()
             running = self.jobs.get(ctx.job)
             if running is not None and running.ctx is ctx:
                 del self.jobs[ctx.job]
@@ -278,6 +280,20 @@ class Runner:
         logger.info("job %s: %s", ctx.job, final["type"].removeprefix("job."))
         self.finals[ctx.job] = final
         self.emit(final)
+
+    def _start_report_later(self, ctx: JobContext) -> asyncio.TimerHandle | None:
+        """Reports the job's start once it has run `started_delay`, unless it has reported
+        progress by then (which tells the server it started)."""
+        if self.worker.started_delay <= 0:
+            self.emit({"type": "job.started", "job": ctx.job})
+            return None
+
+        def report() -> None:
+            if not ctx.cancelled and not ctx.progress_reported:
+                self.emit({"type": "job.started", "job": ctx.job})
+
+        assert self._loop is not None
+        return self._loop.call_later(self.worker.started_delay, report)
 
     def _job_cancel(self, frame: dict[str, Any]) -> None:
         job = frame.get("job")

@@ -18,6 +18,11 @@ logger = logging.getLogger("ums_worker")
 SERVER_ENV = "UMS_SERVER_URL"
 TOKEN_ENV = "UMS_WORKER_TOKEN"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+# Seconds a job runs before the worker reports its start (job.started). A job that ends, or
+# reports progress, sooner is not reported as started: the server records it as started when
+# its end comes. A start report is a write and a notification on the server; for a short job
+# it only makes status `running` visible for a few milliseconds.
+DEFAULT_STARTED_DELAY = 0.05
 
 
 class Worker:
@@ -36,12 +41,16 @@ class Worker:
         capacity: int = 1,
         *,
         upload_threshold: int = DEFAULT_UPLOAD_THRESHOLD,
+        started_delay: float = DEFAULT_STARTED_DELAY,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
+        if not started_delay >= 0:  # also refuses NaN
+            raise ValueError("started_delay must be a number of seconds, at least 0")
         self.name = name
         self.capacity = capacity
         self.upload_threshold = upload_threshold
+        self.started_delay = started_delay
         self.processes: dict[str, Process] = {}
 
     def process(self, description: dict[str, Any] | None = None) -> Callable[[Handler], Handler]:
