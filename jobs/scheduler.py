@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -53,14 +54,16 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
     return jobs_assign(outbox=outbox, limit=limit)
 
 
-# A waiting job, if any (its SQL never changes: compiled once).
+# Two waiting jobs, if there are (its SQL never changes: compiled once). Two tell whether a
+# job just queued is alone in the queue.
 _queue_look = CompiledQuery(
-    lambda: Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True).order_by()[:1]
+    lambda: Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True).order_by()[:2]
 )
 
 
-def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
-    """`jobs_dispatch` without its first look at the queue, for a caller that just queued a job."""
+def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None) -> int:
+    """`jobs_dispatch` without its first look at the queue, for a caller that just queued a
+    job (`queued`, in the caller's transaction)."""
     now = timezone.now()
     # Inside a caller's transaction (job creation, reports) a savepoint would buy nothing:
     # an error here rolls the whole change back anyway.
@@ -69,13 +72,9 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
         if not free:
             return 0
         providers = _providers_by_process(list(free))
-        waiting = _waiting_jobs(list(providers), limit)
         assigned = []
         slots = sum(free.values())
-        # Jobs are read as they are taken, until the free slots are used up: with a backlog, a
-        # job ending frees one slot, and reading the whole batch for it was 60 % of the
-        # database thread's CPU in a burst of jobs.
-        for job in waiting.iterator(chunk_size=slots):
+        for job in _waiting(queued, providers, limit, slots):
             if len(assigned) == slots:
                 break
             candidates = [
@@ -96,6 +95,19 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
     if assigned:
         logger.info("dispatched %d job(s)", len(assigned))
     return len(assigned)
+
+
+def _waiting(queued: Job | None, providers: dict[str, list], limit: int, slots: int) -> Iterable[Job]:
+    """The waiting jobs to offer the free slots, oldest first."""
+    # The usual job is queued into an empty queue, and is then the only one to offer. Knowing
+    # that takes a look at the queue's index; the ORM took 1.1 ms of CPU to build the query of
+    # waiting jobs, on the path of every job.
+    if queued is not None and [job.pk for job in _queue_look()] == [queued.pk]:
+        return [queued]
+    # Jobs are read as they are taken, until the free slots are used up: with a backlog, a
+    # job ending frees one slot, and reading the whole batch for it was 60 % of the
+    # database thread's CPU in a burst of jobs.
+    return _waiting_jobs(list(providers), limit).iterator(chunk_size=slots)
 
 
 def _waiting_jobs(process_ids: list[str], limit: int) -> QuerySet[Job]:

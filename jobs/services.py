@@ -51,7 +51,7 @@ def job_create(
         links_base=links_base,
     )
     job_rows.insert(job)
-    jobs_assign(outbox=outbox)
+    jobs_assign(outbox=outbox, queued=job)
     return job
 
 
