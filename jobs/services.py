@@ -125,11 +125,16 @@ def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dic
     stale = [pk for output_id, pk in uploaded.items() if "href" not in outputs.get(output_id, {})]
     if stale:
         outputs_delete(JobOutput.objects.filter(pk__in=stale))
-    JobOutput.objects.bulk_create(
-        JobOutput(job=job, output_id=output_id, value=output["value"], media_type=output.get("mediaType", ""))
-        for output_id, output in outputs.items()
-        if "value" in output
-    )
+    for output_id, output in outputs.items():
+        if "value" in output:
+            job_output_rows.insert(
+                JobOutput(
+                    job=job,
+                    output_id=output_id,
+                    value=output["value"],
+                    media_type=output.get("mediaType", ""),
+                )
+            )
     for output_id, output in outputs.items():
         if "href" in output and output.get("mediaType"):
             job.results.filter(output_id=output_id).update(media_type=output["mediaType"])

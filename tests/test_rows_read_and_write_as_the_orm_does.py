@@ -14,7 +14,6 @@ from jobs.models import Job, JobOutput, JobStatus, job_output_rows, job_rows
 from registry.models import Process, process_rows
 from tests.factories import description
 from tests.scheduler_records import session_create
-from ums_site.rows import Rows
 
 pytestmark = pytest.mark.django_db
 
@@ -146,8 +145,18 @@ def test_an_insert_equals_the_orms_create(process):
     assert stored == expected
 
 
-def test_an_insert_without_a_key_is_refused():
-    # The database would choose the key, and the instance would not learn it.
+def test_an_insert_without_a_key_gets_the_databases_as_the_orms_create(job):
+    by_orm = JobOutput.objects.create(job=job, output_id="a", value={"n": 1}, media_type="application/json")
+    by_rows = JobOutput(job=job, output_id="b", value={"n": 1}, media_type="application/json")
+    job_output_rows.insert(by_rows)
+    assert not by_rows._state.adding
+    stored = JobOutput.objects.get(output_id="b")
+    assert by_rows.pk == stored.pk != by_orm.pk
+    expected = _fields(JobOutput.objects.get(pk=by_orm.pk)) | {"id": stored.pk, "output_id": "b"}
+    assert _fields(stored) == expected
+
+
+def test_an_insert_without_a_key_the_database_does_not_choose_is_refused():
     with pytest.raises(ValueError, match="primary key"):
-        Rows(User).insert(User(username="someone"))
-    assert not User.objects.exists()
+        job_rows.insert(Job(id=None, process_id="echo"))
+    assert not Job.objects.exists()

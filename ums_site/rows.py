@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Field, Model, QuerySet
+from django.db.models.fields import AutoFieldMixin
 from django.db.transaction import TransactionManagementError
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -93,6 +94,7 @@ class Rows[M: Model]:
         self.model = model
         self._selects: dict[tuple[str, str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._inserts: dict[tuple[str, bool], str] = {}
 
     def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
         """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
@@ -123,20 +125,42 @@ class Rows[M: Model]:
                 raise DatabaseError(f"{self.model.__name__} {instance.pk} was not updated (gone?).")
 
     def insert(self, instance: M, *, using: str = DEFAULT_DB_ALIAS) -> None:
-        """Like `instance.save(force_insert=True)` for a model whose key is set before saving."""
-        if instance.pk is None:
-            raise ValueError(f"Rows.insert needs the primary key set; {self.model.__name__} has none.")
+        """Like `instance.save(force_insert=True)`: an auto-incremented key left unset is the
+        database's choice, and the instance learns it."""
         connection = connections[using]
-        fields = self.model._meta.concrete_fields
+        pk = self.model._meta.pk
+        chosen = instance.pk is None
+        if chosen and not isinstance(pk, AutoFieldMixin):
+            raise ValueError(
+                f"Rows.insert needs the primary key set; {self.model.__name__} has no automatic one."
+            )
+        fields = [field for field in self.model._meta.concrete_fields if not (chosen and field is pk)]
         values = [self._value(field, instance, connection, add=True) for field in fields]
-        quote = connection.ops.quote_name
-        table = quote(self.model._meta.db_table)
-        columns = ", ".join(quote(field.column) for field in fields)
-        placeholders = ", ".join(["%s"] * len(fields))
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)
+            cursor.execute(self._insert_sql(using, chosen, fields), values)
+            if chosen:
+                instance.pk = self._inserted_key(connection, cursor)
         instance._state.adding = False
         instance._state.db = using
+
+    def _insert_sql(self, using: str, chosen: bool, fields: list[Field]) -> str:
+        key = (using, chosen)
+        if key not in self._inserts:
+            connection = connections[using]
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(field.column) for field in fields)
+            placeholders = ", ".join(["%s"] * len(fields))
+            sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+            if chosen and connection.features.can_return_columns_from_insert:
+                returning, _ = connection.ops.returning_columns([self.model._meta.pk])
+                sql = f"{sql} {returning}"
+            self._inserts[key] = sql
+        return self._inserts[key]
+
+    def _inserted_key(self, connection, cursor) -> Any:
+        if connection.features.can_return_columns_from_insert:
+            return cursor.fetchone()[0]
+        return connection.ops.last_insert_id(cursor, self.model._meta.db_table, self.model._meta.pk.column)
 
     def _select_compile(self, using: str, field: Field, for_update: bool) -> _Select[M]:
         """The ORM's SELECT of the whole table, with a condition on one column (and a lock)."""
