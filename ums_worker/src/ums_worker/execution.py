@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,8 @@ from .upload import UploadError
 logger = logging.getLogger("ums_worker.job")
 
 MAX_DETAIL_LENGTH = 4000
+# Seconds a handler thread waits for the next job before it ends.
+IDLE_THREAD_SECONDS = 60.0
 
 # (output id, body, media type) -> href of the uploaded output
 Uploader = Callable[[str, bytes, str], Awaitable[str]]
@@ -69,13 +72,55 @@ async def handler_call(process: Process, inputs: dict[str, Any], ctx: JobContext
     return await thread_run(process.handler, *args, name=f"job-{ctx.job}")
 
 
-async def thread_run(func: Callable[..., Any], *args: Any, name: str) -> Any:
-    """Run a blocking call in its own daemon thread.
+class HandlerThreads:
+    """Daemon threads for blocking handlers, each kept for the next job while it is idle.
 
-    Not a thread pool: a cancelled blocking handler cannot be stopped and keeps its thread until
-    it returns; in a bounded pool it would hold back the next jobs, and a non-daemon thread
-    would keep the worker from exiting.
+    Not a bounded pool: a cancelled blocking handler cannot be stopped and keeps its thread
+    until it returns; in a bounded pool it would hold back the next jobs, and a non-daemon
+    thread would keep the worker from exiting. So a job takes an idle thread or starts one,
+    and a thread idle for `idle_seconds` ends. Starting a thread per job was a fifth of the
+    worker's CPU for a short job.
     """
+
+    def __init__(self, idle_seconds: float = IDLE_THREAD_SECONDS) -> None:
+        self.idle_seconds = idle_seconds
+        self._idle: list[queue.SimpleQueue[tuple[Callable[[], None], str]]] = []
+        self._lock = threading.Lock()
+
+    def run(self, call: Callable[[], None], *, name: str) -> None:
+        """Runs `call` (which must not raise) on a thread named `name` meanwhile."""
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name=name, daemon=True).start()
+        inbox.put((call, name))
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def _serve(self, inbox: queue.SimpleQueue[tuple[Callable[[], None], str]]) -> None:
+        while True:
+            try:
+                call, name = inbox.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:
+                        self._idle.remove(inbox)
+                        return
+                continue  # taken just as it timed out: the job is on its way
+            threading.current_thread().name = name
+            call()
+            with self._lock:
+                self._idle.append(inbox)
+
+
+_handler_threads = HandlerThreads()
+
+
+async def thread_run(func: Callable[..., Any], *args: Any, name: str) -> Any:
+    """Run a blocking call on a handler thread (`HandlerThreads`) and await its result."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Any] = loop.create_future()
 
@@ -92,7 +137,7 @@ async def thread_run(func: Callable[..., Any], *args: Any, name: str) -> Any:
         else:
             settle(lambda value=result: future.done() or future.set_result(value))
 
-    threading.Thread(target=target, name=name, daemon=True).start()
+    _handler_threads.run(target, name=name)
     return await future
 
 

@@ -6,6 +6,7 @@ import copy
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 Handler = Callable[..., Any]
@@ -25,11 +26,11 @@ class Process:
     def id(self) -> str:
         return self.description["id"]
 
-    @property
+    @cached_property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.handler)
 
-    @property
+    @cached_property  # asked on every job; inspecting the signature is not free
     def takes_context(self) -> bool:
         """Handlers may be `f(inputs)` or `f(inputs, ctx)`; models that need neither progress
         nor cancellation should not have to declare an unused argument."""
