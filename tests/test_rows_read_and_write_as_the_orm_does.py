@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from jobs.models import Job, JobOutput, JobStatus, job_output_rows, job_rows
 from registry.models import Process, process_rows
 from tests.factories import description
 from tests.scheduler_records import session_create
+from ums_site.rows import CompiledQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +162,39 @@ def test_an_insert_without_a_key_the_database_does_not_choose_is_refused():
     with pytest.raises(ValueError, match="primary key"):
         job_rows.insert(Job(id=None, process_id="echo"))
     assert not Job.objects.exists()
+
+
+def _jobs_by_status(status: str):
+    return Job.objects.filter(status=status).order_by("created", "pk")
+
+
+def test_a_compiled_query_reads_as_its_queryset_for_each_set_of_arguments(process):
+    for status in (JobStatus.ACCEPTED, JobStatus.RUNNING, JobStatus.ACCEPTED):
+        Job.objects.create(process=process, status=status, inputs={"status": status})
+    query = CompiledQuery(_jobs_by_status)
+    for status in (JobStatus.ACCEPTED, JobStatus.RUNNING, JobStatus.FAILED):
+        expected = [_fields(job) for job in _jobs_by_status(status)]
+        assert [_fields(job) for job in query(status)] == expected
+        with contextlib.closing(query.stream(status, chunk_size=1)) as rows:
+            assert [_fields(job) for job in rows] == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_compiled_stream_outside_a_transaction_fails_where_the_orms_does(job):
+    query = CompiledQuery(lambda: Job.objects.select_for_update().filter(pk=job.pk))
+
+    def orm():
+        return list(Job.objects.select_for_update().filter(pk=job.pk).iterator(chunk_size=1))
+
+    def compiled():
+        with contextlib.closing(query.stream(chunk_size=1)) as rows:
+            return list(rows)
+
+    outcomes = []
+    for read in (orm, compiled):
+        try:
+            read()
+            outcomes.append("read")
+        except TransactionManagementError:
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]

@@ -9,8 +9,9 @@ use. It writes INSERT and UPDATE statements from the model's metadata, and value
 the fields' own `pre_save` and `get_db_prep_save`. So rows read and written here equal the
 ORM's, a test holds it to that.
 
-`CompiledQuery` keeps a whole query the ORM compiled, parameters included, for a query that
-has no parameters of its own: the scheduler's look for sessions with free slots.
+`CompiledQuery` keeps a whole query the ORM compiled, parameters included, per set of the
+arguments it was built from: the scheduler's look for sessions with free slots, and for the
+waiting jobs of the processes those sessions provide.
 
 What the ORM would add and these do not: model signals (this project connects none to the
 models read here) and expressions such as `F()` as values.
@@ -18,7 +19,7 @@ models read here) and expressions such as `F()` as values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -57,12 +58,28 @@ class _Select[M: Model]:
         return cls(queryset.model, sql, tuple(params), converters, for_update)
 
     def run(self, connection, params: Sequence[Any]) -> list[M]:
-        if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        self._lock_check(connection)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         return [self._instance(connection, list(row)) for row in rows]
+
+    def stream(self, connection, chunk_size: int) -> Iterator[M]:
+        """Like `QuerySet.iterator(chunk_size)`: rows fetched as they are taken, through a
+        server-side cursor where the database has them (PostgreSQL)."""
+        self._lock_check(connection)
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(self.sql, self.params)
+            while rows := cursor.fetchmany(chunk_size):
+                for row in rows:
+                    yield self._instance(connection, list(row))
+        finally:
+            cursor.close()
+
+    def _lock_check(self, connection) -> None:
+        if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
 
     def _instance(self, connection, values: list[Any]) -> M:
         for position, converters, expression in self.converters:
@@ -73,18 +90,32 @@ class _Select[M: Model]:
 
 
 class CompiledQuery[M: Model]:
-    """A query whose SQL and parameters never change, compiled by the ORM at its first run and
-    kept (the scheduler's look for free sessions, on the path of every job)."""
+    """A query the ORM compiles at its first run with the same arguments, kept (the scheduler's
+    look for free sessions, on the path of every job). `build(*args)` gives the queryset; its
+    arguments are hashable, and few distinct ones are expected: MAX_KEPT at most are kept."""
 
-    def __init__(self, build: Callable[[], QuerySet[M]]) -> None:
+    MAX_KEPT = 64
+
+    def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
         self._build = build
-        self._selects: dict[str, _Select[M]] = {}
+        self._selects: dict[tuple[str, tuple[Hashable, ...]], _Select[M]] = {}
 
-    def __call__(self, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
-        if using not in self._selects:  # two threads may both build it: the same result
-            self._selects[using] = _Select.compile(self._build(), using)
-        select = self._selects[using]
+    def __call__(self, *args: Hashable, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        select = self._select(args, using)
         return select.run(connections[using], select.params)
+
+    def stream(self, *args: Hashable, chunk_size: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[M]:
+        """The rows as they are taken, `chunk_size` at a time (see `_Select.stream`); close
+        the iterator when done with it early, to end its cursor."""
+        return self._select(args, using).stream(connections[using], chunk_size)
+
+    def _select(self, args: tuple[Hashable, ...], using: str) -> _Select[M]:
+        key = (using, args)
+        if key not in self._selects:  # two threads may both build it: the same result
+            if len(self._selects) >= self.MAX_KEPT:
+                self._selects.clear()
+            self._selects[key] = _Select.compile(self._build(*args), using)
+        return self._selects[key]
 
 
 class Rows[M: Model]:
