@@ -110,6 +110,10 @@ REFERENCES = (
         HERE / "reference" / "before-compiled-statements.json",
         "before the pooled request threads and compiled statements",
     ),
+    (
+        HERE / "reference" / "before-optional-start.json",
+        "before the optional start report and the compiled queue",
+    ),
 )
 NOTES = HERE / "profile_notes.md"
 
