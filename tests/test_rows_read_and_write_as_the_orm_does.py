@@ -85,6 +85,15 @@ def test_a_locked_read_inside_a_transaction_equals_the_orms(job):
         assert _fields(job_rows.get(job.pk, for_update=True)) == _fields(Job.objects.get(pk=job.pk))
 
 
+def _outcome(read) -> str:
+    """Whether a read outside a transaction went through or was refused."""
+    try:
+        read()
+    except TransactionManagementError:
+        return "refused"
+    return "read"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_locked_read_outside_a_transaction_fails_where_the_orms_does(job):
     def orm():
@@ -93,14 +102,7 @@ def test_a_locked_read_outside_a_transaction_fails_where_the_orms_does(job):
     def rows():
         return job_rows.get(job.pk, for_update=True)
 
-    outcomes = []
-    for read in (orm, rows):
-        try:
-            read()
-            outcomes.append("read")
-        except TransactionManagementError:
-            outcomes.append("refused")
-    assert outcomes[0] == outcomes[1]
+    assert _outcome(rows) == _outcome(orm)
 
 
 def test_an_update_writes_the_fields_named_and_the_auto_now_ones(job):
@@ -190,11 +192,4 @@ def test_a_locked_compiled_stream_outside_a_transaction_fails_where_the_orms_doe
         with contextlib.closing(query.stream(chunk_size=1)) as rows:
             return list(rows)
 
-    outcomes = []
-    for read in (orm, compiled):
-        try:
-            read()
-            outcomes.append("read")
-        except TransactionManagementError:
-            outcomes.append("refused")
-    assert outcomes[0] == outcomes[1]
+    assert _outcome(compiled) == _outcome(orm)
