@@ -193,3 +193,12 @@ def test_a_locked_compiled_stream_outside_a_transaction_fails_where_the_orms_doe
             return list(rows)
 
     assert _outcome(compiled) == _outcome(orm)
+
+
+def test_a_compiled_query_past_its_kept_arguments_still_reads_as_its_queryset(process, monkeypatch):
+    monkeypatch.setattr(CompiledQuery, "MAX_KEPT", 2)
+    for status in (JobStatus.ACCEPTED, JobStatus.RUNNING, JobStatus.FAILED):
+        Job.objects.create(process=process, status=status)
+    query = CompiledQuery(_jobs_by_status)
+    for status in (JobStatus.ACCEPTED, JobStatus.RUNNING, JobStatus.FAILED, JobStatus.ACCEPTED):
+        assert [job.pk for job in query(status)] == [job.pk for job in _jobs_by_status(status)]

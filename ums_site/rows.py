@@ -111,11 +111,12 @@ class CompiledQuery[M: Model]:
 
     def _select(self, args: tuple[Hashable, ...], using: str) -> _Select[M]:
         key = (using, args)
-        if key not in self._selects:  # two threads may both build it: the same result
+        select = self._selects.get(key)  # the database threads share it: one lookup
+        if select is None:  # two threads may both build it: the same result
             if len(self._selects) >= self.MAX_KEPT:
                 self._selects.clear()
-            self._selects[key] = _Select.compile(self._build(*args), using)
-        return self._selects[key]
+            select = self._selects[key] = _Select.compile(self._build(*args), using)
+        return select
 
 
 class Rows[M: Model]:
