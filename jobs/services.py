@@ -127,16 +127,11 @@ def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dic
         outputs_delete(JobOutput.objects.filter(pk__in=stale))
     for output_id, output in outputs.items():
         if "value" in output:
+            media_type = output.get("mediaType", "")
             job_output_rows.insert(
-                JobOutput(
-                    job=job,
-                    output_id=output_id,
-                    value=output["value"],
-                    media_type=output.get("mediaType", ""),
-                )
+                JobOutput(job=job, output_id=output_id, value=output["value"], media_type=media_type)
             )
-    for output_id, output in outputs.items():
-        if "href" in output and output.get("mediaType"):
+        elif output.get("mediaType"):  # an upload the frame refers to (checked above)
             job.results.filter(output_id=output_id).update(media_type=output["mediaType"])
     _finish(job, JobStatus.SUCCESSFUL, "Finished", outbox)
 
