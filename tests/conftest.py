@@ -18,6 +18,15 @@ from ums_site.db import db_threads_close
 ConnectWorker = Callable[..., Awaitable[tuple[WebsocketCommunicator, dict]]]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    """Work a test left on the database threads ends before its fixtures are torn down: a
+    sweep the app started (jobs.sweeper) still held row locks when pytest-django flushed the
+    test database, and PostgreSQL broke the deadlock by failing the flush."""
+    db_threads_close()
+    yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
     """pytest-django's, which drops the test database after the database threads let go of it."""

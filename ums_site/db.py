@@ -74,7 +74,8 @@ def db_sync_to_async[**P, T](func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
 
 
 def db_threads_close() -> None:
-    """Closes the connections the database threads hold (tests, before dropping a database)."""
+    """Waits for the work on the database threads to end, then closes their connections
+    (tests: before a test database is flushed or dropped)."""
     executor = _executor
     if executor is None:
         return
