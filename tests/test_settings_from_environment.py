@@ -74,7 +74,7 @@ def test_ums_db_threads_sizes_the_pool():
 
 def test_redis_url_switches_to_channels_redis():
     loaded = settings_with(REDIS_URL="redis://cache.example:6379/2")
-    assert loaded["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert loaded["layer"] == "ums_site.channel_layer.LocalFirstPubSubChannelLayer"
     assert loaded["hosts"] == [{"address": "redis://cache.example:6379/2", "socket_timeout": 15.0}]
 
 

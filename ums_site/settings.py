@@ -120,7 +120,8 @@ def channel_layers_from_url(url: str | None) -> dict:
             # receive (half of the event loop's CPU per job on PostgreSQL + Redis). Pub/Sub
             # delivers at most once, to whoever listens then: the database is the record and
             # these are signals, so a lost one delays a job at most until the next sweep.
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # A message to a consumer of this very process skips Redis (ums_site/channel_layer.py).
+            "BACKEND": "ums_site.channel_layer.LocalFirstPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": url, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
                 "prefix": env.str("UMS_CHANNEL_PREFIX", default="ums"),
