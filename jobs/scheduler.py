@@ -64,15 +64,19 @@ _queue_look = CompiledQuery(
 
 def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None) -> int:
     """`jobs_dispatch` without its first look at the queue, for a caller that just queued a
-    job (`queued`, in the caller's transaction)."""
+    job (`queued`, in the caller's transaction): then the waiting jobs of its process are
+    offered to the sessions that provide it. Jobs of other processes found no free session
+    when they were queued or when a slot last freed; the sweep offers them too."""
     now = timezone.now()
+    process_ids = None if queued is None else (queued.process_id,)
     # Inside a caller's transaction (job creation, reports) a savepoint would buy nothing:
     # an error here rolls the whole change back anyway.
     with transaction.atomic(savepoint=False):
-        sessions, free = _free_capacity()
+        sessions, free = _free_capacity(process_ids)
         if not free:
             return 0
-        providers = _providers_by_process(list(free))
+        # The sessions found provide the queued job's process: no need to ask which.
+        providers = _providers_by_process(list(free)) if queued is None else {queued.process_id: list(free)}
         assigned = []
         slots = sum(free.values())
         with contextlib.closing(_waiting(queued, providers, limit, slots)) as waiting:
@@ -144,12 +148,13 @@ def _may_take(session_id, job: Job, now) -> bool:
     return job.requeued <= now - timedelta(seconds=settings.UMS_RETRY_DELAY)
 
 
-# The live sessions with free slots, locked in a fixed order so that concurrent dispatchers
-# cannot deadlock. Its SQL never changes: compiled once (the ORM took 0.7 ms to build it,
-# more than the database takes to run it). The count reads the `job_session_status` index.
+# The live sessions with free slots (that provide one of `process_ids`, unless None), locked
+# in a fixed order so that concurrent dispatchers cannot deadlock. Compiled once per list of
+# processes (the ORM took 0.7 ms to build it, more than the database takes to run it). The
+# count reads the `job_session_status` index.
 _sessions_with_free_slots_lock = CompiledQuery(
-    lambda: (
-        WorkerSession.objects.live()
+    lambda process_ids: (
+        _providing(WorkerSession.objects.live(), process_ids)
         .alias(
             active=Coalesce(
                 Subquery(
@@ -169,12 +174,21 @@ _sessions_with_free_slots_lock = CompiledQuery(
 )
 
 
-def _free_capacity() -> tuple[dict, dict]:
-    """The live sessions with free job slots, and how many, counted under a lock on their rows."""
+def _providing(sessions: QuerySet[WorkerSession], process_ids: tuple[str, ...] | None) -> QuerySet:
+    if process_ids is None:
+        return sessions
+    # EXISTS, not a join: the lock must not take the providers' rows too.
+    provides = Process.providers.through.objects.filter(workersession=OuterRef("pk"), process__in=process_ids)
+    return sessions.filter(Exists(provides))
+
+
+def _free_capacity(process_ids: tuple[str, ...] | None = None) -> tuple[dict, dict]:
+    """The live sessions with free job slots (providing one of `process_ids`, unless None), and
+    how many, counted under a lock on their rows."""
     # Lock the sessions that look free, then count again: the lock waits for another
     # dispatcher's commit, but the look was made before it (on PostgreSQL a new statement
     # sees that commit).
-    locked = {session.pk: session for session in _sessions_with_free_slots_lock()}
+    locked = {session.pk: session for session in _sessions_with_free_slots_lock(process_ids)}
     if not locked:
         return {}, {}
     active = _active_counts(list(locked))

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus, job_output_rows, job_rows
@@ -19,8 +20,9 @@ from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
 from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch
 from jobs.selectors import job_get
-from registry.models import Process, WorkerCredential, WorkerSession, process_rows
+from registry.models import Process, WorkerCredential, WorkerSession
 from registry.protocol import ProtocolError
+from ums_site.rows import Rows
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ def job_create(
     links_base: str = "",
     outbox: Outbox,
 ) -> Job:
-    """Queues a job (inputs already validated) and dispatches what can run now.
+    """Queues a job (inputs already validated) and dispatches the jobs of its process that can run now.
 
     One transaction: no other dispatcher sees the job before this one had its chance.
     """
@@ -55,13 +57,27 @@ def job_create(
     return job
 
 
-def _reported_job(session: WorkerSession, job_id: str, *, with_process: bool = False) -> Job | None:
-    """The job a worker reports on, locked (with its process if asked).
+# The job a worker reports the end of, with what the end checks, in the statement that locks
+# it: its process's description (outputs must be declared there) and whether it has outputs
+# already (uploads). Each was a round trip of its own, in the transaction of every job's end.
+_ended_job_rows = Rows(
+    Job,
+    lambda: {
+        "process_description": Subquery(
+            Process.objects.filter(pk=OuterRef("process_id")).values("description")
+        ),
+        "has_outputs": Exists(JobOutput.objects.filter(job=OuterRef("pk"))),
+    },
+)
+
+
+def _reported_job(session: WorkerSession, job_id: str, *, rows: Rows[Job] = job_rows) -> Job | None:
+    """The job a worker reports on, locked (read through `rows`).
 
     None for a report on a job that is already final (dismissed, or a frame the worker sent
     again after a reconnect): it is dropped, so a late report never reopens or changes a job.
     """
-    job = job_rows.get(job_id, for_update=True)
+    job = rows.get(job_id, for_update=True)
     if job is not None and job.is_final and job.last_credential_id == session.credential_id:
         logger.info(
             "dropped a late report of session %s on job %s, which is %s", session.id, job_id, job.status
@@ -70,8 +86,6 @@ def _reported_job(session: WorkerSession, job_id: str, *, with_process: bool = F
     if job is None or job.session_id != session.id:
         logger.warning("session %s reported on job %s, which is not assigned to it", session.id, job_id)
         raise ProtocolError("not-assigned", "this job is not assigned to your session", job=job_id)
-    if with_process:
-        job.process = process_rows.get(job.process_id)
     return job
 
 
@@ -106,16 +120,17 @@ def job_progress(
 
 @transaction.atomic
 def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dict], outbox: Outbox) -> None:
-    job = _reported_job(session, job_id, with_process=True)
+    job = _reported_job(session, job_id, rows=_ended_job_rows)
     if job is None:
         return
-    declared = job.process.description.get("outputs", {})
+    declared = job.process_description.get("outputs", {})
     unknown = sorted(set(outputs) - set(declared))
     if unknown:
         raise ProtocolError(
             "invalid-outputs", f"outputs not in the process description: {unknown}", job=job_id
         )
-    uploaded = {output.output_id: output.pk for output in job_output_rows.where("job", job.pk)}
+    uploads = job_output_rows.where("job", job.pk) if job.has_outputs else []
+    uploaded = {output.output_id: output.pk for output in uploads}
     missing = sorted(i for i, output in outputs.items() if "href" in output and i not in uploaded)
     if missing:
         raise ProtocolError(

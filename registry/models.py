@@ -81,11 +81,15 @@ class WorkerSession(models.Model):
         return self.disconnected_at is None
 
 
+def live_provider() -> models.Exists:
+    """Whether a live session provides the process (the row of the outer query)."""
+    return models.Exists(WorkerSession.objects.live().filter(processes=models.OuterRef("pk")))
+
+
 class ProcessQuerySet(models.QuerySet):
     def listed(self) -> ProcessQuerySet:
         """Processes at least one live session provides."""
-        live = WorkerSession.objects.live().filter(processes=models.OuterRef("pk"))
-        return self.filter(models.Exists(live))
+        return self.filter(live_provider())
 
 
 class OrderedJSONField(models.JSONField):
@@ -144,8 +148,9 @@ class Process(models.Model):
         return self.description.get("jobControlOptions") or ["sync-execute", "async-execute"]
 
 
-# A process's row, read with each job's result without the ORM's statement building.
-process_rows = Rows(Process)
+# A process's row and whether it is listed, read by every execute request in one statement,
+# without the ORM's statement building.
+process_rows = Rows(Process, lambda: {"has_live_provider": live_provider()})
 
 
 class ProcessGrant(models.Model):

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.transaction import TransactionManagementError
 
 from jobs.models import Job, JobOutput, JobStatus, job_output_rows, job_rows
 from registry.models import Process, process_rows
 from tests.factories import description
 from tests.scheduler_records import session_create
-from ums_site.rows import CompiledQuery
+from ums_site.rows import CompiledQuery, Rows
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,41 @@ def test_a_lookup_of_none_is_refused(job):
 def test_a_locked_read_inside_a_transaction_equals_the_orms(job):
     with transaction.atomic():
         assert _fields(job_rows.get(job.pk, for_update=True)) == _fields(Job.objects.get(pk=job.pk))
+
+
+def _job_annotations() -> dict:
+    return {
+        "description": Subquery(Process.objects.filter(pk=OuterRef("process_id")).values("description")),
+        "has_outputs": Exists(JobOutput.objects.filter(job=OuterRef("pk"))),
+        "first_output": Subquery(JobOutput.objects.filter(job=OuterRef("pk")).values("output_id")[:1]),
+    }
+
+
+def test_a_read_with_annotations_equals_the_orms_annotate(job, process):
+    JobOutput.objects.create(job=job, output_id="a", value=1)
+    other = Job.objects.create(process=process)
+    annotated = Rows(Job, _job_annotations)
+    for instance in (job, other):
+        expected = Job.objects.annotate(**_job_annotations()).get(pk=instance.pk)
+        with transaction.atomic():
+            read = annotated.get(instance.pk, for_update=True)
+        assert _fields(read) == _fields(expected)
+        assert [read.description, read.has_outputs, read.first_output] == [
+            expected.description,
+            expected.has_outputs,
+            expected.first_output,
+        ]
+    assert read.description == description(id="echo") and read.has_outputs is False
+
+
+def test_an_annotated_read_of_a_missing_row_is_none():
+    assert Rows(Job, _job_annotations).get(uuid.uuid4()) is None
+
+
+def test_an_aggregate_annotation_is_refused(job):
+    # Rows adds its condition to the statement: a GROUP BY would come before it.
+    with pytest.raises(TypeError, match="aggregate"):
+        Rows(Job, lambda: {"outputs": Count("results")}).get(job.pk)
 
 
 def _outcome(read) -> str:

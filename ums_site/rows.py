@@ -41,21 +41,27 @@ class _Select[M: Model]:
     # (position in the row, the converters of that column, the column expression they take)
     converters: list[tuple[int, list[Converter], Any]]
     for_update: bool
+    # The names of the annotations the row ends with, set on the instance as the ORM does.
+    annotations: tuple[str, ...] = ()
 
     @classmethod
     def compile(cls, queryset: QuerySet[M], using: str) -> _Select[M]:
         compiler = queryset.query.get_compiler(using)
         sql, params = compiler.as_sql()
         expressions = [expression for expression, _, _ in compiler.select]
+        fields = [field.attname for field in queryset.model._meta.concrete_fields]
         names = [getattr(getattr(expression, "target", None), "attname", None) for expression in expressions]
-        if names != [field.attname for field in queryset.model._meta.concrete_fields]:
-            raise TypeError(f"{queryset.model.__name__}: only selects of all the concrete fields are kept")
+        annotations = tuple(sorted(compiler.annotation_col_map, key=compiler.annotation_col_map.get))
+        if names[: len(fields)] != fields or len(expressions) != len(fields) + len(annotations):
+            raise TypeError(
+                f"{queryset.model.__name__}: only selects of all the concrete fields, then annotations"
+            )
         converters = [
             (position, converters, expression)
             for position, (converters, expression) in compiler.get_converters(expressions).items()
         ]
         for_update = queryset.query.select_for_update
-        return cls(queryset.model, sql, tuple(params), converters, for_update)
+        return cls(queryset.model, sql, tuple(params), converters, for_update, annotations)
 
     def run(self, connection, params: Sequence[Any]) -> list[M]:
         self._lock_check(connection)
@@ -86,7 +92,11 @@ class _Select[M: Model]:
             for convert in converters:
                 values[position] = convert(values[position], expression, connection)
         # All concrete fields, in their order: from_db needs no names.
-        return self.model.from_db(connection.alias, None, values)
+        fields = len(values) - len(self.annotations)
+        instance = self.model.from_db(connection.alias, None, values[:fields])
+        for name, value in zip(self.annotations, values[fields:], strict=True):
+            setattr(instance, name, value)
+        return instance
 
 
 class CompiledQuery[M: Model]:
@@ -120,10 +130,16 @@ class CompiledQuery[M: Model]:
 
 
 class Rows[M: Model]:
-    """Rows of `model` by their key or by one column (one instance per model, shared by threads)."""
+    """Rows of `model` by their key or by one column (one instance per model, shared by threads).
 
-    def __init__(self, model: type[M]) -> None:
+    `annotations()` gives expressions as for `QuerySet.annotate` (built when first needed: models
+    may not be ready when the rows are declared); they are read with each row, in the same
+    statement, and set on the instances under their names.
+    """
+
+    def __init__(self, model: type[M], annotations: Callable[[], dict[str, Any]] | None = None) -> None:
         self.model = model
+        self._annotations = annotations or dict
         self._selects: dict[tuple[str, str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
         self._inserts: dict[tuple[str, bool], str] = {}
@@ -143,7 +159,7 @@ class Rows[M: Model]:
         if key not in self._selects:  # two threads may both build it: the same result
             self._selects[key] = self._select_compile(using, field, for_update)
         select = self._selects[key]
-        return select.run(connection, [self._prep(field, value, connection)])
+        return select.run(connection, [*select.params, self._prep(field, value, connection)])
 
     def update(self, instance: M, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
         """Like `instance.save(update_fields=fields)`: `auto_now` fields listed are set."""
@@ -196,9 +212,15 @@ class Rows[M: Model]:
 
     def _select_compile(self, using: str, field: Field, for_update: bool) -> _Select[M]:
         """The ORM's SELECT of the whole table, with a condition on one column (and a lock)."""
-        select = _Select.compile(self.model._base_manager.using(using).order_by(), using)
-        if select.params:
+        queryset = self.model._base_manager.using(using)
+        if queryset.query.where:
             raise TypeError(f"{self.model.__name__}'s base manager filters its rows; Rows reads the table")
+        annotations = self._annotations()
+        if any(expression.contains_aggregate for expression in annotations.values()):
+            raise TypeError(
+                f"Rows reads rows one by one: no aggregate annotations ({', '.join(annotations)})"
+            )
+        select = _Select.compile(queryset.annotate(**annotations).order_by(), using)
         connection = connections[using]
         quote = connection.ops.quote_name
         sql = f"{select.sql} WHERE {quote(self.model._meta.db_table)}.{quote(field.column)} = %s"
