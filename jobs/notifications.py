@@ -19,6 +19,12 @@ from jobs.callbacks import callback_enqueue, callbacks_kick
 logger = logging.getLogger(__name__)
 
 
+# A job's results come with the signal of its success when the frame that reported them was
+# this small (characters): a synchronous execution answers from the signal instead of reading
+# them back. Larger results, and uploaded files, are read from the record.
+SIGNALLED_RESULTS_MAX_CHARS = 64 * 1024
+
+
 def job_group(job_id: object) -> str:
     """The group of everything that watches one job (sync executions, live pages)."""
     return f"job-{job_id}"
@@ -34,15 +40,14 @@ class Outbox:
         """An event for the consumer holding a worker's socket (`job.execute`, …)."""
         self.to_channels.append((channel_name, {"type": event_type, **fields}))
 
-    def job_changed(self, job) -> None:
+    def job_changed(self, job, *, results: list | None = None) -> None:
+        """`results`: a successful job's outputs (values, not files), sent along."""
         # Callbacks are the durable part of the outbox: recorded in the change's transaction.
         self.callbacks |= callback_enqueue(job)
-        self.to_groups.append(
-            (
-                job_group(job.id),
-                {"type": "job.changed", "job": str(job.id), "status": job.status, "progress": job.progress},
-            )
-        )
+        message = {"type": "job.changed", "job": str(job.id), "status": job.status, "progress": job.progress}
+        if results is not None:
+            message["results"] = [[output.output_id, output.media_type, output.value] for output in results]
+        self.to_groups.append((job_group(job.id), message))
 
     def __bool__(self) -> bool:
         return bool(self.to_channels or self.to_groups or self.callbacks)

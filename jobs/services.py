@@ -119,7 +119,16 @@ def job_progress(
 
 
 @transaction.atomic
-def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dict], outbox: Outbox) -> None:
+def job_succeeded(
+    *,
+    session: WorkerSession,
+    job_id: str,
+    outputs: dict[str, dict],
+    outbox: Outbox,
+    signal_results: bool = False,
+) -> None:
+    """`signal_results`: the results are small enough to go with the signal of the success
+    (all of them values, none an upload)."""
     job = _reported_job(session, job_id, rows=_ended_job_rows)
     if job is None:
         return
@@ -140,15 +149,24 @@ def job_succeeded(*, session: WorkerSession, job_id: str, outputs: dict[str, dic
     stale = [pk for output_id, pk in uploaded.items() if "href" not in outputs.get(output_id, {})]
     if stale:
         outputs_delete(JobOutput.objects.filter(pk__in=stale))
+    values = []
     for output_id, output in outputs.items():
         if "value" in output:
             media_type = output.get("mediaType", "")
-            job_output_rows.insert(
+            values.append(
                 JobOutput(job=job, output_id=output_id, value=output["value"], media_type=media_type)
             )
+            job_output_rows.insert(values[-1])
         elif output.get("mediaType"):  # an upload the frame refers to (checked above)
             job.results.filter(output_id=output_id).update(media_type=output["mediaType"])
-    _finish(job, JobStatus.SUCCESSFUL, "Finished", outbox)
+    all_values = len(values) == len(outputs)
+    _finish(
+        job,
+        JobStatus.SUCCESSFUL,
+        "Finished",
+        outbox,
+        results=values if signal_results and all_values else None,
+    )
 
 
 @transaction.atomic
@@ -160,7 +178,7 @@ def job_failed(*, session: WorkerSession, job_id: str, error: dict[str, str], ou
     _finish(job, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
 
 
-def _finish(job: Job, status: str, message: str, outbox: Outbox) -> None:
+def _finish(job: Job, status: str, message: str, outbox: Outbox, *, results: list | None = None) -> None:
     now = timezone.now()
     job.status = status
     job.finished = now
@@ -169,7 +187,7 @@ def _finish(job: Job, status: str, message: str, outbox: Outbox) -> None:
     if status == JobStatus.SUCCESSFUL:
         job.progress = 100
     job_rows.update(job, ["status", "finished", "started", "message", "progress", "error", "updated"])
-    outbox.job_changed(job)
+    outbox.job_changed(job, results=results)
 
 
 @transaction.atomic

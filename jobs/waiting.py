@@ -27,31 +27,41 @@ class JobWatch:
     # that came meanwhile (the Pub/Sub layer forgets a channel whose receive is cancelled).
     _receiving: asyncio.Future | None = None
 
-    async def until_final[T](self, read: Callable[[], T | None], wait_seconds: float) -> T | None:
+    async def until_final[T](
+        self,
+        read: Callable[[], T | None],
+        wait_seconds: float,
+        signalled: Callable[[dict[str, Any]], T | None] = lambda message: None,
+    ) -> T | None:
         """`read()` (run on a database thread) once it is not None, or None after `wait_seconds`.
 
-        `read` is first called after a signal that the job ended, or after POLL_SECONDS.
+        `read` is first called after a signal that the job ended, or after POLL_SECONDS;
+        `signalled(message)` first, with the signal, and its answer if not None spares the read.
         """
         deadline = time.monotonic() + wait_seconds
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            await self._final_signal(time.monotonic() + min(remaining, POLL_SECONDS))
-            found = await db_sync_to_async(read)()
+            final = await self._final_signal(time.monotonic() + min(remaining, POLL_SECONDS))
+            found = signalled(final) if final is not None else None
+            if found is None:
+                found = await db_sync_to_async(read)()
             if found is not None:
                 return found
 
-    async def _final_signal(self, until: float) -> None:
+    async def _final_signal(self, until: float) -> dict[str, Any] | None:
+        """The signal that the job ended, or None at `until`."""
         while (remaining := until - time.monotonic()) > 0:
             if self._receiving is None:
                 self._receiving = asyncio.ensure_future(self.layer.receive(self.channel))
             done, _ = await asyncio.wait({self._receiving}, timeout=remaining)
             if not done:
-                return
+                return None
             message, self._receiving = self._receiving.result(), None
             if message["status"] in FINAL_STATUSES:
-                return
+                return message
+        return None
 
     async def close(self) -> None:
         """Ends the channel. Channels has no call for that: a consumer's channel ends when its

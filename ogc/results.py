@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +41,11 @@ class SelectedOutput:
         return self.output.media_type or default
 
 
-def selected_outputs(job: Job) -> list[SelectedOutput]:
-    """The outputs the client asked for, in the order of its selection, with their mode."""
-    produced = {output.output_id: output for output in job_output_rows.where("job", job.pk)}
+def selected_outputs(job: Job, outputs: Sequence[JobOutput] | None = None) -> list[SelectedOutput]:
+    """The outputs the client asked for, in the order of its selection, with their mode;
+    `outputs`: the job's, if known already (otherwise read)."""
+    outputs = job_output_rows.where("job", job.pk) if outputs is None else outputs
+    produced = {output.output_id: output for output in outputs}
     if not job.outputs:
         file_mode = REFERENCE if job.response == "document" else VALUE
         return [
@@ -60,9 +63,9 @@ def output_url(base: str, output: JobOutput) -> str:
     return url(base, f"/jobs/{output.job_id}/results/{output.output_id}")
 
 
-def results_document(job: Job, base: str) -> dict[str, Any]:
+def results_document(job: Job, base: str, outputs: Sequence[JobOutput] | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {}
-    for selected in selected_outputs(job):
+    for selected in selected_outputs(job, outputs):
         output = selected.output
         if selected.mode == REFERENCE:
             document[output.output_id] = {"href": output_url(base, output), "type": selected.media_type}
@@ -108,11 +111,12 @@ def output_response(output: JobOutput) -> HttpResponseBase:
     return HttpResponse(_output_bytes(output), content_type=media_type)
 
 
-def results_response(job: Job, base: str) -> HttpResponseBase:
-    """The results of a successful job, as its execute request asked."""
+def results_response(job: Job, base: str, outputs: Sequence[JobOutput] | None = None) -> HttpResponseBase:
+    """The results of a successful job, as its execute request asked (`outputs`: as for
+    `selected_outputs`)."""
     if job.response == "document":
-        return Response(results_document(job, base))
-    selected = selected_outputs(job)
+        return Response(results_document(job, base, outputs))
+    selected = selected_outputs(job, outputs)
     if all(item.mode == REFERENCE for item in selected):
         response = HttpResponse(status=204)
         if selected:

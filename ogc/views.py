@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
+from typing import Any
 
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 
 from jobs import selectors as job_selectors
 from jobs import services as job_services
-from jobs.models import Job, JobStatus
+from jobs.models import Job, JobOutput, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
 from jobs.waiting import job_watch
 from ogc.async_views import AsyncAPIView
@@ -160,7 +161,11 @@ class ExecutionView(AsyncAPIView):
             return _accepted(job, base, applied=RESPOND_ASYNC if mode.preference_applied else None)
         async with job_watch(job.id) as watch:
             await outbox_deliver(outbox)  # the job goes to its worker once the watch listens
-            response = await watch.until_final(partial(_final_results, job.id, base), mode.wait_seconds)
+            response = await watch.until_final(
+                partial(_final_results, job.id, base),
+                mode.wait_seconds,
+                partial(_signalled_results, job, base),
+            )
         if response is None:  # not final in time: answered as an asynchronous execution
             return _accepted(job, base, applied=None if mode.wait is None else f"wait={mode.wait}")
         return response
@@ -180,6 +185,17 @@ def _final_results(job_id: uuid.UUID, base: str) -> HttpResponseBase | None:
     if job is not None and not job.is_final:
         return None
     return results_response(_with_results(job, job_id), base)
+
+
+def _signalled_results(job: Job, base: str, message: dict[str, Any]) -> HttpResponseBase | None:
+    """The answer from the signal of the job's success, if its results came with it."""
+    if message["status"] != JobStatus.SUCCESSFUL or "results" not in message:
+        return None
+    outputs = [
+        JobOutput(job=job, output_id=output_id, media_type=media_type, value=value)
+        for output_id, media_type, value in message["results"]
+    ]
+    return results_response(job, base, outputs)
 
 
 def _with_results(job: Job | None, job_id: object) -> Job:

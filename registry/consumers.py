@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from jobs import services as job_services
-from jobs.notifications import Outbox, outbox_deliver
+from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver
 from jobs.scheduler import jobs_dispatch, session_end
 from registry import services
 from registry.models import WorkerSession
@@ -151,6 +151,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
     async def _report(self, frame: Frame) -> None:
         data = frame.data
         fields = {key: value for key, value in data.items() if key not in {"type", "job"}}
+        if frame.type == "job.succeeded":
+            fields["signal_results"] = frame.size <= SIGNALLED_RESULTS_MAX_CHARS
         report = partial(JOB_REPORTS[frame.type], session=self.session, job_id=data["job"], **fields)
         if frame.type in FREES_A_SLOT:
             _, outbox = await _then_dispatch(report)

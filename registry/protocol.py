@@ -163,6 +163,7 @@ class ProtocolError(Exception):
 class Frame:
     type: str
     data: dict[str, Any]
+    size: int  # characters of the frame's text
 
 
 def frame_parse(text: str) -> Frame:
@@ -182,4 +183,4 @@ def frame_parse(text: str) -> Frame:
         where = ".".join(str(part) for part in error.absolute_path) or "frame"
         job = data.get("job") if isinstance(data.get("job"), str) else None
         raise ProtocolError("invalid-frame", f"{message_type}: {where}: {error.message}", job=job)
-    return Frame(type=message_type, data=data)
+    return Frame(type=message_type, data=data, size=len(text))
