@@ -55,18 +55,19 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
     return jobs_assign(outbox=outbox, limit=limit)
 
 
-# Two waiting jobs, if there are (its SQL never changes: compiled once). Two tell whether a
-# job just queued is alone in the queue.
+# A waiting job, if there is one (its SQL never changes: compiled once).
 _queue_look = CompiledQuery(
-    lambda: Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True).order_by()[:2]
+    lambda: Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True).order_by()[:1]
 )
 
 
 def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None) -> int:
-    """`jobs_dispatch` without its first look at the queue, for a caller that just queued a
-    job (`queued`, in the caller's transaction): then the waiting jobs of its process are
-    offered to the sessions that provide it. Jobs of other processes found no free session
-    when they were queued or when a slot last freed; the sweep offers them too."""
+    """`jobs_dispatch` without its first look at the queue, for a caller creating a job
+    (`queued`, not saved yet, in the caller's transaction): the waiting jobs of its process,
+    then it, are offered to the sessions that provide it. The caller saves it afterwards,
+    assigned or not: one INSERT, where saving it first took an UPDATE more. Jobs of other
+    processes found no free session when they were queued or when a slot last freed; the
+    sweep offers them too."""
     now = timezone.now()
     process_ids = None if queued is None else (queued.process_id,)
     # Inside a caller's transaction (job creation, reports) a savepoint would buy nothing:
@@ -97,24 +98,25 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | No
                 job.dispatched = job.updated = now
                 assigned.append(job)
                 outbox.to_session(session.channel_name, "job.execute", frame=execute_event(job))
-        _assigned_save(assigned)
+        _assigned_save([job for job in assigned if job is not queued])
     if assigned:
         logger.info("dispatched %d job(s)", len(assigned))
     return len(assigned)
 
 
 def _waiting(queued: Job | None, providers: dict[str, list], limit: int, slots: int) -> Generator[Job]:
-    """The waiting jobs to offer the free slots, oldest first (close it when done)."""
-    # The usual job is queued into an empty queue, and is then the only one to offer. Knowing
+    """The waiting jobs to offer the free slots, oldest first, then `queued` (close it when
+    done)."""
+    # The usual job is created into an empty queue, and is then the only one to offer. Knowing
     # that takes one look at the queue's index, where reading the waiting jobs takes a
     # server-side cursor on PostgreSQL (three round trips).
-    if queued is not None and [job.pk for job in _queue_look()] == [queued.pk]:
+    if queued is None or _queue_look():
+        # Jobs are read as they are taken, until the free slots are used up: with a backlog,
+        # a job ending frees one slot, and reading the whole batch for it was 60 % of the
+        # database thread's CPU in a burst of jobs.
+        yield from _waiting_jobs.stream(tuple(sorted(providers)), limit, chunk_size=slots)
+    if queued is not None:
         yield queued
-        return
-    # Jobs are read as they are taken, until the free slots are used up: with a backlog, a
-    # job ending frees one slot, and reading the whole batch for it was 60 % of the
-    # database thread's CPU in a burst of jobs.
-    yield from _waiting_jobs.stream(tuple(sorted(providers)), limit, chunk_size=slots)
 
 
 # Waiting jobs of these processes, oldest first (through the `job_queue_process` index).

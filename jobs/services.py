@@ -52,8 +52,8 @@ def job_create(
         owner=owner if owner is not None and owner.is_authenticated else None,
         links_base=links_base,
     )
-    job_rows.insert(job)
     jobs_assign(outbox=outbox, queued=job)
+    job_rows.insert(job)
     return job
 
 

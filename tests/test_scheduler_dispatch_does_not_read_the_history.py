@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jobs.models import Job, JobStatus
+from jobs.models import Job, JobStatus, job_rows
 from jobs.notifications import Outbox
 from jobs.scheduler import jobs_assign
 from tests.scheduler_records import echo_process, session_create
@@ -34,12 +34,16 @@ def dispatch_steps(*, as_queued: bool) -> int:
         steps += 1
         return 0  # go on
 
-    job = Job.objects.create(process=echo_process())
+    job = Job(process=echo_process())
+    if not as_queued:
+        job_rows.insert(job)
     raw = connection.connection
     raw.set_progress_handler(count, 1000)
     try:
         with transaction.atomic():
             assert jobs_assign(outbox=Outbox(), queued=job if as_queued else None) == 1
+            if as_queued:
+                job_rows.insert(job)
     finally:
         raw.set_progress_handler(None, 0)
     Job.objects.filter(status=JobStatus.ACCEPTED).update(status=JobStatus.SUCCESSFUL)
