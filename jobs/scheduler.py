@@ -76,11 +76,13 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | No
         sessions, free = _free_capacity(process_ids)
         if not free:
             return 0
-        # The sessions found provide the queued job's process: no need to ask which.
+        # The sessions found provide the queued job's process (no need to ask which), and
+        # tell whether jobs of it wait.
         providers = _providers_by_process(list(free)) if queued is None else {queued.process_id: list(free)}
+        backlog = queued is None or next(iter(sessions.values())).jobs_waiting
         assigned = []
         slots = sum(free.values())
-        with contextlib.closing(_waiting(queued, providers, limit, slots)) as waiting:
+        with contextlib.closing(_waiting(queued, backlog, providers, limit, slots)) as waiting:
             for job in waiting:
                 if len(assigned) == slots:
                     break
@@ -104,13 +106,15 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | No
     return len(assigned)
 
 
-def _waiting(queued: Job | None, providers: dict[str, list], limit: int, slots: int) -> Generator[Job]:
+def _waiting(
+    queued: Job | None, backlog: bool, providers: dict[str, list], limit: int, slots: int
+) -> Generator[Job]:
     """The waiting jobs to offer the free slots, oldest first, then `queued` (close it when
-    done)."""
-    # The usual job is created into an empty queue, and is then the only one to offer. Knowing
-    # that takes one look at the queue's index, where reading the waiting jobs takes a
-    # server-side cursor on PostgreSQL (three round trips).
-    if queued is None or _queue_look():
+    done). `backlog`: whether jobs may wait."""
+    # The usual job is created into an empty queue, and is then the only one to offer. The
+    # look at the queue's index that tells comes with the sessions' lock, where reading the
+    # waiting jobs takes a server-side cursor on PostgreSQL (three round trips).
+    if backlog:
         # Jobs are read as they are taken, until the free slots are used up: with a backlog,
         # a job ending frees one slot, and reading the whole batch for it was 60 % of the
         # database thread's CPU in a burst of jobs.
@@ -156,7 +160,7 @@ def _may_take(session_id, job: Job, now) -> bool:
 # count reads the `job_session_status` index.
 _sessions_with_free_slots_lock = CompiledQuery(
     lambda process_ids: (
-        _providing(WorkerSession.objects.live(), process_ids)
+        _of_providers(WorkerSession.objects.live(), process_ids)
         .alias(
             active=Coalesce(
                 Subquery(
@@ -176,12 +180,15 @@ _sessions_with_free_slots_lock = CompiledQuery(
 )
 
 
-def _providing(sessions: QuerySet[WorkerSession], process_ids: tuple[str, ...] | None) -> QuerySet:
+def _of_providers(sessions: QuerySet[WorkerSession], process_ids: tuple[str, ...] | None) -> QuerySet:
+    """The sessions providing one of `process_ids` (all if None), each with `jobs_waiting`:
+    whether jobs of those processes wait in the queue (through the `job_queue_process` index)."""
     if process_ids is None:
         return sessions
     # EXISTS, not a join: the lock must not take the providers' rows too.
     provides = Process.providers.through.objects.filter(workersession=OuterRef("pk"), process__in=process_ids)
-    return sessions.filter(Exists(provides))
+    waiting = Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True, process__in=process_ids)
+    return sessions.filter(Exists(provides)).annotate(jobs_waiting=Exists(waiting))
 
 
 def _free_capacity(process_ids: tuple[str, ...] | None = None) -> tuple[dict, dict]:
