@@ -84,8 +84,6 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | No
         slots = sum(free.values())
         with contextlib.closing(_waiting(queued, backlog, providers, limit, slots)) as waiting:
             for job in waiting:
-                if len(assigned) == slots:
-                    break
                 candidates = [
                     s for s in providers[job.process_id] if free.get(s, 0) > 0 and _may_take(s, job, now)
                 ]
@@ -100,6 +98,8 @@ def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | No
                 job.dispatched = job.updated = now
                 assigned.append(job)
                 outbox.to_session(session.channel_name, "job.execute", frame=execute_event(job))
+                if len(assigned) == slots:
+                    break  # before the next job is read: each read may be a round trip
         _assigned_save([job for job in assigned if job is not queued])
     if assigned:
         logger.info("dispatched %d job(s)", len(assigned))
@@ -112,13 +112,21 @@ def _waiting(
     """The waiting jobs to offer the free slots, oldest first, then `queued` (close it when
     done). `backlog`: whether jobs may wait."""
     # The usual job is created into an empty queue, and is then the only one to offer. The
-    # look at the queue's index that tells comes with the sessions' lock, where reading the
-    # waiting jobs takes a server-side cursor on PostgreSQL (three round trips).
+    # look at the queue's index that tells comes with the sessions' lock.
     if backlog:
-        # Jobs are read as they are taken, until the free slots are used up: with a backlog,
-        # a job ending frees one slot, and reading the whole batch for it was 60 % of the
-        # database thread's CPU in a burst of jobs.
-        yield from _waiting_jobs.stream(tuple(sorted(providers)), limit, chunk_size=slots)
+        # As many as there are free slots, which the oldest usually take. Reading the whole
+        # batch for the one slot a job's end frees was 60 % of the database thread's CPU in a
+        # burst of jobs, and a server-side cursor (PostgreSQL) is three round trips.
+        process_ids = tuple(sorted(providers))
+        first = _waiting_jobs(process_ids, slots)
+        yield from first
+        if len(first) == slots:  # more wait; needed if some of these could not be taken
+            seen = {job.pk for job in first}
+            more = _waiting_jobs.stream(process_ids, limit, chunk_size=slots)
+            try:
+                yield from (job for job in more if job.pk not in seen)
+            finally:
+                more.close()
     if queued is not None:
         yield queued
 
