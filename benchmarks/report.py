@@ -114,6 +114,10 @@ REFERENCES = (
         HERE / "reference" / "before-optional-start.json",
         "before the optional start report and the compiled queue",
     ),
+    (
+        HERE / "reference" / "before-merged-statements.json",
+        "before the merged statements and the in-process channel",
+    ),
 )
 NOTES = HERE / "profile_notes.md"
 
