@@ -130,7 +130,7 @@ class CompiledQuery[M: Model]:
 
 
 class Rows[M: Model]:
-    """Rows of `model` by their key or by one column (one instance per model, shared by threads).
+    """Rows of `model` by their key or by one column (declared once per use, shared by threads).
 
     `annotations()` gives expressions as for `QuerySet.annotate` (built when first needed: models
     may not be ready when the rows are declared); they are read with each row, in the same
