@@ -99,8 +99,9 @@ def ums_jobs(run: Run, *, backend: str, instances: int) -> dict[str, Any]:
     """Latencies with one worker, then throughput with each worker count.
 
     The targets' ratios compare with a pygeoapi started alongside: its latencies are measured
-    in turn with ours, and its async burst right before ours. The machine's speed changed by
-    up to half between sections of one run, and with it ratios to the pygeoapi section.
+    in turn with ours, and a burst of it right before each burst of ours. The machine's speed
+    changed by up to half between sections of one run, and with it ratios to the pygeoapi
+    section; within a section, from one worker count to the next.
     """
     with ums_stack(run.group, run.workdir / f"{backend}-jobs", backend=backend) as stack:
         stack.start_servers(instances)
@@ -112,10 +113,13 @@ def ums_jobs(run: Run, *, backend: str, instances: int) -> dict[str, Any]:
             stack.start_workers(count)
             if count == run.sizes.worker_counts[0]:
                 latencies, alongside = asyncio.run(_latencies([target, pyg_target], run.sizes))
-                alongside["async_burst"] = asyncio.run(
-                    loadgen.burst(pyg_target, clients=run.sizes.clients, jobs=run.sizes.burst_jobs)
-                )
-            by_workers[str(count)] = asyncio.run(_throughput(target, run.sizes))
+            pyg_burst = asyncio.run(
+                loadgen.burst(pyg_target, clients=run.sizes.clients, jobs=run.sizes.burst_jobs)
+            )
+            alongside.setdefault("async_burst", pyg_burst)
+            by_workers[str(count)] = asyncio.run(_throughput(target, run.sizes)) | {
+                "pygeoapi_async_burst": pyg_burst
+            }
             stack.stop_workers()
     return {
         "instances": instances,

@@ -73,14 +73,42 @@ def test_a_setup_is_compared_with_the_pygeoapi_measured_alongside_it():
     assert judged["pygeoapi async latency / ours (SQLite, 1 instance)"] == 5.0
 
 
-def test_the_report_renders_a_run_with_a_failed_section():
-    document = {
+def test_each_burst_is_compared_with_the_pygeoapi_burst_just_before_it():
+    alongside = {
+        "sync_latency": _latency(6.0),
+        "async_latency": _latency(40.0),
+        "async_burst": {"jobs_per_s": 20},
+    }
+    results = {
+        "ums_sqlite": {
+            "sync_latency": _latency(3.0),
+            "async_latency": _latency(20.0),
+            "pygeoapi_alongside": alongside,
+            "throughput_by_workers": {
+                "1": {"async_burst": {"jobs_per_s": 100}, "pygeoapi_async_burst": {"jobs_per_s": 20}},
+                "2": {"async_burst": {"jobs_per_s": 100}, "pygeoapi_async_burst": {"jobs_per_s": 10}},
+            },
+        },
+    }
+    judged = {row["target"]: row["ratio"] for row in targets(results)}
+    assert judged["async jobs/s vs pygeoapi async (SQLite, 1 instance, 1 worker(s))"] == 5.0
+    assert judged["async jobs/s vs pygeoapi async (SQLite, 1 instance, 2 worker(s))"] == 10.0
+    report = report_markdown(_document(results))
+    assert "| ours, SQLite, 1 instance | 2 | – | 100 | 10 | – | 10× |" in report
+
+
+def _document(results: dict) -> dict:
+    return {
         "started": "2026-01-01T00:00:00+00:00",
         "seconds": 1.0,
         "quick": True,
         "machine": {"cores": 2, "cpu": "x", "memory_gib": 1, "load_average_at_start": [0, 0, 0],
                     "os": "linux", "python": "3.12", "packages": {"Django": "6.1"}, "git_commit": "abc"},
-        "results": {"ws_echo": {"error": "RuntimeError: boom"}},
+        "results": results,
         "targets": [],
     }  # fmt: skip
+
+
+def test_the_report_renders_a_run_with_a_failed_section():
+    document = _document({"ws_echo": {"error": "RuntimeError: boom"}})
     assert "ws_echo: `RuntimeError: boom`" in report_markdown(document)
