@@ -47,9 +47,9 @@ def execute_event(job: Job) -> dict:
 def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
     """Assigns waiting jobs, oldest first, to live sessions with free capacity."""
     # Most calls (after a job ends, without a backlog) find the queue empty: one look at the
-    # queue's index, outside a transaction, spares the six queries that count free capacity
-    # under row locks (and, on SQLite, the write lock). A job queued right after this look is
-    # dispatched by the call that follows its creation.
+    # queue's index, outside a transaction, spares the transaction that counts free capacity
+    # under row locks (and, on SQLite, takes the write lock). A job queued right after this
+    # look is dispatched as part of its creation.
     if not _queue_look():
         return 0
     return jobs_assign(outbox=outbox, limit=limit)
