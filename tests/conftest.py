@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from tests.callback_receiver import subscriber  # noqa: F401 (fixture)
 from tests.factories import communicator, hello, receive, send, token_create
@@ -29,9 +31,13 @@ def pytest_runtest_teardown(item):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
-    """pytest-django's, which drops the test database after the database threads let go of it."""
+    """pytest-django's, which drops the test database after the threads that used it let go:
+    the database threads, and asgiref's thread for sync code called from async tests, whose
+    connection Django's test client keeps open (it holds back the closing at request end).
+    On PostgreSQL, DROP DATABASE refused while that connection was left."""
     yield
     db_threads_close()
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture
