@@ -118,9 +118,10 @@ def _waiting(
         # batch for the one slot a job's end frees was 60 % of the database thread's CPU in a
         # burst of jobs, and a server-side cursor (PostgreSQL) is three round trips.
         process_ids = tuple(sorted(providers))
-        first = _waiting_jobs(process_ids, slots)
+        wanted = min(slots, limit)
+        first = _waiting_jobs(process_ids, wanted)
         yield from first
-        if len(first) == slots:  # more wait; needed if some of these could not be taken
+        if len(first) == wanted:  # more wait; needed if some of these could not be taken
             seen = {job.pk for job in first}
             more = _waiting_jobs.stream(process_ids, limit, chunk_size=slots)
             try:

@@ -35,3 +35,12 @@ def test_jobs_are_offered_oldest_first_to_every_free_slot(settings):
     jobs = [Job.objects.create(process=echo_process()) for _ in range(4)]
     assert jobs_dispatch(outbox=Outbox()) == 3
     assert [Job.objects.get(pk=job.pk).session_id for job in jobs] == [session.pk] * 3 + [None]
+
+
+def test_a_dispatch_takes_no_more_jobs_than_its_limit():
+    session = session_create()
+    session.capacity = 3
+    session.save()
+    for _ in range(4):
+        Job.objects.create(process=echo_process())
+    assert jobs_dispatch(outbox=Outbox(), limit=2) == 2
