@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.layers import get_channel_layer
 
 from jobs.callbacks import callback_enqueue, callbacks_kick
+
+if TYPE_CHECKING:
+    from jobs.models import JobOutput
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class Outbox:
         """An event for the consumer holding a worker's socket (`job.execute`, …)."""
         self.to_channels.append((channel_name, {"type": event_type, **fields}))
 
-    def job_changed(self, job, *, results: list | None = None) -> None:
+    def job_changed(self, job, *, results: list[JobOutput] | None = None) -> None:
         """`results`: a successful job's outputs (values, not files), sent along."""
         # Callbacks are the durable part of the outbox: recorded in the change's transaction.
         self.callbacks |= callback_enqueue(job)

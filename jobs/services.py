@@ -127,8 +127,8 @@ def job_succeeded(
     outbox: Outbox,
     signal_results: bool = False,
 ) -> None:
-    """`signal_results`: the results are small enough to go with the signal of the success
-    (all of them values, none an upload)."""
+    """`signal_results`: the frame was small enough for its results to go with the signal of
+    the success; they go if all of them are values (an upload is read from the record)."""
     job = _reported_job(session, job_id, rows=_ended_job_rows)
     if job is None:
         return
