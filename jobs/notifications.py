@@ -8,6 +8,7 @@ the waiters' polling fall back to the database, which is the record.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from jobs.models import JobOutput
 
 logger = logging.getLogger(__name__)
+
+# Deliveries under way in tasks of their own (the event loop keeps only weak references).
+_deliveries: set[asyncio.Task] = set()
 
 
 # A job's results come with the signal of its success when the frame that reported them was
@@ -72,3 +76,11 @@ async def outbox_deliver(outbox: Outbox) -> None:
             await layer.group_send(group, message)
         except Exception:
             logger.warning("could not signal %s to %s", message["type"], group, exc_info=True)
+
+
+def outbox_deliver_soon(outbox: Outbox) -> None:
+    """Delivers in a task of its own, for a caller that must not wait for it."""
+    if outbox:
+        task = asyncio.ensure_future(outbox_deliver(outbox))
+        _deliveries.add(task)
+        task.add_done_callback(_deliveries.discard)

@@ -1,11 +1,13 @@
-"""Awaiting a job's end in async code, without holding a thread (synchronous execution)."""
+"""Awaiting a job's end in async code, without holding a thread: a synchronous execution
+waits for its job's signal, and a status request for the write of an end this process holds."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,13 @@ from ums_site.db import db_sync_to_async
 
 # Signals may be dropped: look at the record at least this often.
 POLL_SECONDS = 1.0
+# A status request waits at most this long for the write of an end its instance holds; past
+# it (a stuck database), it answers from the record as it stands.
+END_WRITE_WAIT_SECONDS = 1.0
+
+# The ends of jobs that workers have reported to this process and that it is still writing,
+# by job id. Only the event loop's thread touches it.
+_ends_writing: dict[str, asyncio.Event] = {}
 
 
 @dataclass
@@ -89,3 +98,39 @@ async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
     finally:
         await layer.group_discard(group, channel)
         await watch.close()
+
+
+@contextlib.contextmanager
+def end_writing(job_id: str) -> Iterator[Callable[[], None]]:
+    """Marks the end of a job, reported by its worker to this process, as being written until
+    the block ends or the function it gives is called (in the event loop), once committed."""
+    key = _job_key(job_id)
+    written = asyncio.Event()
+    if key is not None:
+        _ends_writing.setdefault(key, written)
+    try:
+        yield written.set
+    finally:
+        written.set()
+        if key is not None and _ends_writing.get(key) is written:
+            del _ends_writing[key]
+
+
+async def end_written(job_id: str) -> None:
+    """Returns once no end of the job that this process holds is still being written.
+
+    A client polling a job would otherwise be told "running" while its end is being written
+    here, a few milliseconds from the commit, and learn of it only at its next poll.
+    """
+    written = _ends_writing.get(_job_key(job_id) or "")
+    if written is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(written.wait(), END_WRITE_WAIT_SECONDS)
+
+
+def _job_key(job_id: str) -> str | None:
+    """One spelling per job id: URLs and frames may write a UUID in any of its forms."""
+    try:
+        return str(uuid.UUID(job_id))
+    except ValueError:
+        return None

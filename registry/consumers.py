@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -13,8 +14,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from jobs import services as job_services
-from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver
+from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver, outbox_deliver_soon
 from jobs.scheduler import jobs_dispatch, session_end
+from jobs.waiting import end_writing
 from registry import services
 from registry.models import WorkerSession
 from registry.protocol import Frame, ProtocolError, frame_parse
@@ -38,12 +40,40 @@ FREES_A_SLOT = frozenset({"job.succeeded", "job.failed", "job.rejected"})
 
 
 @db_sync_to_async
-def _then_dispatch[T](change: Callable[..., T]) -> tuple[T, Outbox]:
-    """Makes a change, then dispatches the jobs it made possible, in one thread hop."""
+def _then_dispatch[T](
+    change: Callable[..., T], committed: Callable[[Outbox], None] | None = None
+) -> tuple[T, Outbox]:
+    """Makes a change, then dispatches the jobs it made possible, in one thread hop.
+
+    `committed`, if given, is handed the change's signals once it is committed, before the
+    dispatch looks at the queue; the outbox returned then holds only the dispatch's.
+    """
     outbox = Outbox()
     result = change(outbox=outbox)
+    if committed is not None:
+        committed(outbox)
+        outbox = Outbox()
     jobs_dispatch(outbox=outbox)
     return result, outbox
+
+
+async def _end_written(job_id: str, report: Callable[..., None]) -> Outbox:
+    """Writes a report that ends a run, then dispatches to the slot it frees: status requests
+    of the job wait for the write, and they and the job's signals go on once it is committed,
+    while the dispatch looks at the queue. Returns the dispatch's outbox."""
+    loop = asyncio.get_running_loop()
+    with end_writing(job_id) as written:
+
+        def committed(outbox: Outbox) -> None:  # on the database thread
+            loop.call_soon_threadsafe(_written_and_signalled, written, outbox)
+
+        _, outbox = await _then_dispatch(report, committed)
+    return outbox
+
+
+def _written_and_signalled(written: Callable[[], None], outbox: Outbox) -> None:
+    written()
+    outbox_deliver_soon(outbox)
 
 
 class WorkerConsumer(AsyncWebsocketConsumer):
@@ -155,7 +185,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             fields["signal_results"] = frame.size <= SIGNALLED_RESULTS_MAX_CHARS
         report = partial(JOB_REPORTS[frame.type], session=self.session, job_id=data["job"], **fields)
         if frame.type in FREES_A_SLOT:
-            _, outbox = await _then_dispatch(report)
+            outbox = await _end_written(data["job"], report)
         else:
             outbox = Outbox()
             await db_sync_to_async(report)(outbox=outbox)
