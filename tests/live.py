@@ -79,17 +79,52 @@ def execute_async(base_url: str, process_id: str, inputs: dict, client: httpx.Cl
     return response.json()["jobID"]
 
 
-class ChildProcess:
-    """A subprocess stopped on exit: SIGINT first, SIGKILL if it lingers."""
+# A server or worker that has not come up by then has failed to start.
+STARTUP_SECONDS = 30.0
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+
+class ChildProcess:
+    """A subprocess stopped on exit: SIGINT first, SIGKILL if it lingers.
+
+    With a `log`, its output goes to that file (in a session of its own, so a signal to the
+    test run does not reach it), and `tail` reads it back for a failing test's report.
+    """
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path | None = None) -> None:
+        self.name = name
         self.command = command
         self.env = env
+        self.log = log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> ChildProcess:
-        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT)
+        if self.log is None:
+            self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT)
+            return self
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def exited(self) -> str | None:
+        """Why the process is gone, with the end of its output; None while it runs."""
+        if self.process.poll() is None:
+            return None
+        return f"{self.name} exited with {self.process.returncode}:\n{self.tail()}"
 
     def kill(self) -> None:
         """kill -9: no clean shutdown, as in a crash."""
@@ -114,7 +149,11 @@ class ChildProcess:
 
 
 class DaphneServer(ChildProcess):
-    def __init__(self, port: int | None = None, **env_overrides: str) -> None:
+    """`daphne ums_site.asgi:application` on the test database; `start` returns once it answers."""
+
+    def __init__(
+        self, port: int | None = None, *, name: str = "server", log: Path | None = None, **env_overrides: str
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -127,25 +166,38 @@ class DaphneServer(ChildProcess):
             str(self.port),
             "ums_site.asgi:application",
         ]
-        super().__init__(command, server_environment(**env_overrides))
+        super().__init__(f"{name}-{self.port}", command, server_environment(**env_overrides), log)
 
     def start(self) -> DaphneServer:
         super().start()
-        wait_until(self._answers, 30, f"Daphne on port {self.port}")
+        wait_until(self._answers, STARTUP_SECONDS, f"{self.name} to answer")
         return self
 
     def _answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"Daphne exited with {self.process.returncode}")
+        if reason := self.exited():
+            raise AssertionError(reason)
         try:
-            return httpx.get(self.url + "/conformance", timeout=1).status_code == 200
-        except httpx.TransportError:
+            return httpx.get(self.url + "/conformance", timeout=2).status_code == 200
+        except httpx.HTTPError:
             return False
+
+    def execute(self, process_id: str, inputs: dict, client: httpx.Client | None = None) -> str:
+        """Creates an asynchronous job; its id."""
+        return execute_async(self.url, process_id, inputs, client)
 
 
 class WorkerProcess(ChildProcess):
-    """`python -m ums_worker` serving the given targets (e.g. "ums_worker.demo:worker")."""
+    """`python -m ums_worker` serving the given targets (e.g. "ums_worker.demo:worker"), with
+    further CLI options among them if need be; `env` adds to its environment."""
 
-    def __init__(self, server: DaphneServer, token: str, *targets: str, name: str = "e2e") -> None:
-        env = server_environment(UMS_SERVER_URL=server.url, UMS_WORKER_TOKEN=token)
-        super().__init__([sys.executable, "-m", "ums_worker", "--name", name, *targets], env)
+    def __init__(
+        self,
+        server: DaphneServer,
+        token: str,
+        *targets: str,
+        name: str = "e2e",
+        log: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        env = server_environment(UMS_SERVER_URL=server.url, UMS_WORKER_TOKEN=token, **(env or {}))
+        super().__init__(name, [sys.executable, "-m", "ums_worker", "--name", name, *targets], env, log)

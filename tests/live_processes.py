@@ -4,13 +4,12 @@ Builds on tests/live.py. The `processes` fixture starts them on free ports again
 database pytest-django created (so tests must use `django_db(transaction=True)`: rows are
 committed and visible to the servers), keeps each one's output in a log file (printed when the
 test fails) and stops every one of them at teardown, also on failure. Faults are injected with
-`kill -9` (`LoggedProcess.kill`).
+`kill -9` (`ChildProcess.kill`).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -26,7 +24,16 @@ from django.db import connection
 from jobs.models import Job
 from registry.models import WorkerSession
 from registry.services import credential_create
-from tests.live import ROOT, ChildProcess, execute_async, free_port, server_environment, wait_until
+from tests.live import (
+    ROOT,
+    STARTUP_SECONDS,
+    ChildProcess,
+    DaphneServer,
+    WorkerProcess,
+    free_port,
+    server_environment,
+    wait_until,
+)
 
 PYTHON = sys.executable
 HAS_REDIS = bool(settings.REDIS_URL)
@@ -46,50 +53,6 @@ FAST_SETTINGS = {
     "UMS_JOB_MAX_ATTEMPTS": "3",
     "UMS_LOG_LEVEL": "INFO",
 }
-STARTUP_SECONDS = 30.0
-
-
-class LoggedProcess(ChildProcess):
-    """A subprocess whose output goes to a log file the test can read (and prints on failure)."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        super().__init__(command, env)
-        self.name = name
-        self.log = log
-
-    def start(self) -> LoggedProcess:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-@dataclass
-class Server:
-    process: LoggedProcess
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def execute(self, process: str, inputs: dict[str, Any], client: httpx.Client | None = None) -> str:
-        """Creates an asynchronous job; its id."""
-        return execute_async(self.url, process, inputs, client)
 
 
 @dataclass
@@ -97,7 +60,7 @@ class Processes:
     """Starts servers and workers; `stop_all` (the fixture's teardown) ends every one."""
 
     tmp_path: Path
-    started: list[LoggedProcess] = field(default_factory=list)
+    started: list[ChildProcess] = field(default_factory=list)
     channel_prefix: str = field(default_factory=lambda: f"ums-test-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -107,55 +70,56 @@ class Processes:
         path.mkdir(exist_ok=True)
         return path
 
-    def _start(self, name: str, command: list[str], **env: str) -> LoggedProcess:
-        process = LoggedProcess(name, command, server_environment(**env), self.tmp_path / f"{name}.log")
+    def _started[P: ChildProcess](self, process: P) -> P:
         self.started.append(process)
-        return process.start()
+        process.start()
+        return process
 
-    def server(self, *, port: int | None = None, name: str = "server", **ums_settings: str) -> Server:
+    def server(self, *, port: int | None = None, name: str = "server", **ums_settings: str) -> DaphneServer:
         """A Daphne instance on the test database; returns once it answers HTTP."""
-        port = port or free_port()
         env = {
             "UMS_CHANNEL_PREFIX": self.channel_prefix,
             "UMS_MEDIA_ROOT": str(self.tmp_path / "media"),
             **FAST_SETTINGS,
             **ums_settings,
         }
-        command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ums_site.asgi:application"]
-        server = Server(self._start(f"{name}-{port}", command, **env), port)
-        wait_until(lambda: self._answers(server), STARTUP_SECONDS, f"{name} to answer on port {port}")
-        return server
-
-    def _answers(self, server: Server) -> bool:
-        if server.process.process.poll() is not None:
-            raise AssertionError(f"{server.process.name} exited:\n{server.process.tail()}")
-        try:
-            return httpx.get(f"{server.url}/conformance", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        port = port or free_port()
+        return self._started(DaphneServer(port, name=name, log=self.tmp_path / f"{name}-{port}.log", **env))
 
     def worker(
-        self, server: Server, token: str, *, name: str = "worker", capacity: int = 1, log_level: str = "INFO"
-    ) -> LoggedProcess:
+        self,
+        server: DaphneServer,
+        token: str,
+        *,
+        name: str = "worker",
+        capacity: int = 1,
+        log_level: str = "INFO",
+    ) -> WorkerProcess:
         """The SDK's CLI serving tests/e2e_worker.py."""
-        command = [
-            PYTHON, "-m", "ums_worker", "--server", server.url, "--name", name,
-            "--capacity", str(capacity), "--log-level", log_level, "tests.e2e_worker:worker",
-        ]  # fmt: skip
-        env = {"UMS_WORKER_TOKEN": token, "UMS_E2E_EXECUTIONS": str(self.executions_dir)}
-        return self._connected(self._start(name, command, **env))
+        options = ["--capacity", str(capacity), "--log-level", log_level]
+        worker = WorkerProcess(
+            server,
+            token,
+            *options,
+            "tests.e2e_worker:worker",
+            name=name,
+            log=self.tmp_path / f"{name}.log",
+            env={"UMS_E2E_EXECUTIONS": str(self.executions_dir)},
+        )
+        return self._connected(self._started(worker))
 
-    def misbehaving_worker(self, server: Server, token: str, *, mode: str) -> LoggedProcess:
+    def misbehaving_worker(self, server: DaphneServer, token: str, *, mode: str) -> ChildProcess:
         """tests/misbehaving_worker.py: a worker that never acknowledges jobs, or rejects them."""
         command = [PYTHON, str(ROOT / "tests" / "misbehaving_worker.py"), server.url, mode]
-        return self._connected(self._start(mode, command, UMS_WORKER_TOKEN=token))
+        env = server_environment(UMS_WORKER_TOKEN=token)
+        return self._connected(self._started(ChildProcess(mode, command, env, self.tmp_path / f"{mode}.log")))
 
-    def _connected(self, worker: LoggedProcess) -> LoggedProcess:
+    def _connected[P: ChildProcess](self, worker: P) -> P:
         """Returns once the worker has a live session (its name is the session's)."""
 
         def connected() -> bool:
-            if worker.process.poll() is not None:
-                raise AssertionError(f"{worker.name} exited:\n{worker.tail()}")
+            if reason := worker.exited():
+                raise AssertionError(reason)
             return WorkerSession.objects.live().filter(name=worker.name).exists()
 
         wait_until(connected, STARTUP_SECONDS, f"{worker.name} to connect")

@@ -18,7 +18,7 @@ def test_a_restarted_server_recovers_every_job(processes):
     wait_until(lambda: Job.objects.filter(status="running").count() == 2, message="two jobs to run")
     running = set(map(str, Job.objects.filter(status="running").values_list("pk", flat=True)))
 
-    server.process.kill()
+    server.kill()
     processes.server(port=server.port, name="restarted")
 
     wait_until(lambda: all_final(jobs), 60, "every job to end")

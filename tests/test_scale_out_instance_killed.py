@@ -26,7 +26,7 @@ def test_the_survivor_requeues_the_jobs_of_a_killed_instance(processes):
     stranded = {str(pk) for pk in Job.objects.filter(session__name="stranded").values_list("pk", flat=True)}
     assert len(stranded) == 2
 
-    doomed.process.kill()
+    doomed.kill()
 
     wait_until(lambda: all_final(jobs), 60, "every job to end")
     assert WorkerSession.objects.get(name="stranded").close_reason == "missed heartbeats"
