@@ -57,7 +57,7 @@ def _then_dispatch[T](
     return result, outbox
 
 
-async def _end_written(job_id: str, report: Callable[..., None]) -> Outbox:
+async def _write_end(job_id: str, report: Callable[..., None]) -> Outbox:
     """Writes a report that ends a run, then dispatches to the slot it frees: status requests
     of the job wait for the write, and they and the job's signals go on once it is committed,
     while the dispatch looks at the queue. Returns the dispatch's outbox."""
@@ -185,7 +185,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             fields["signal_results"] = frame.size <= SIGNALLED_RESULTS_MAX_CHARS
         report = partial(JOB_REPORTS[frame.type], session=self.session, job_id=data["job"], **fields)
         if frame.type in FREES_A_SLOT:
-            outbox = await _end_written(data["job"], report)
+            outbox = await _write_end(data["job"], report)
         else:
             outbox = Outbox()
             await db_sync_to_async(report)(outbox=outbox)
