@@ -1,8 +1,9 @@
-"""The Redis channel layer delivers a message to a channel of the same process without Redis,
-and everything else through it (ums_site.channel_layer)."""
+"""The Redis channel layer delivers a message to a channel or a group listener of the same
+process without Redis, once, and to other processes through it (ums_site.channel_layer)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -53,10 +54,54 @@ async def test_a_message_to_another_process_goes_through_redis(redis):
     await receiver.flush()
 
 
-async def test_a_group_message_reaches_a_listener_of_this_process_too(redis):
+async def test_a_group_message_reaches_a_listener_of_this_process_without_redis(redis, monkeypatch):
     layer = _layer(f"test-{uuid.uuid4().hex}.")
     channel = await layer.new_channel()
     await layer.group_add("job-3", channel)
-    await layer.group_send("job-3", {"type": "job.changed", "status": "successful"})
-    assert await layer.receive(channel) == {"type": "job.changed", "status": "successful"}
+    shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("job-3"))
+    redis_reached = asyncio.Event()
+
+    async def stuck(*args) -> None:  # Redis, as slow as can be
+        redis_reached.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(shard, "publish", stuck)
+    sending = asyncio.create_task(layer.group_send("job-3", {"type": "job.changed", "status": "successful"}))
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {
+        "type": "job.changed",
+        "status": "successful",
+    }
+    assert redis_reached.is_set()  # the other processes' copy is on its way
+    sending.cancel()
     await layer.flush()
+
+
+async def test_a_listener_of_this_process_gets_a_group_message_once(redis):
+    prefix = f"test-{uuid.uuid4().hex}."
+    layer = _layer(prefix)
+    channel = await layer.new_channel()
+    await layer.group_add("job-4", channel)
+    async with redis.pubsub() as listener:
+        await listener.subscribe(f"{prefix}__group__job-4")
+        await listener.get_message(timeout=5)  # the subscription's confirmation
+        await layer.group_send("job-4", {"type": "job.changed", "status": "running"})
+        assert await listener.get_message(ignore_subscribe_messages=True, timeout=5) is not None
+    await asyncio.sleep(0.2)  # Redis's copy has come back to this process meanwhile
+    await layer.send(channel, {"type": "marker"})
+    assert await layer.receive(channel) == {"type": "job.changed", "status": "running"}
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "marker"}
+    await layer.flush()
+
+
+async def test_a_group_message_reaches_listeners_of_other_processes_through_redis(redis):
+    prefix = f"test-{uuid.uuid4().hex}."
+    sender, other = _layer(prefix), _layer(prefix)  # two processes' layers
+    here, there = await sender.new_channel(), await other.new_channel()
+    await sender.group_add("job-5", here)
+    await other.group_add("job-5", there)
+    await asyncio.sleep(0.2)  # the other process's subscription has reached Redis
+    await sender.group_send("job-5", {"type": "job.changed", "status": "failed"})
+    assert await asyncio.wait_for(other.receive(there), 5) == {"type": "job.changed", "status": "failed"}
+    assert await asyncio.wait_for(sender.receive(here), 5) == {"type": "job.changed", "status": "failed"}
+    await sender.flush()
+    await other.flush()

@@ -1,21 +1,31 @@
-"""The Redis channel layer, with messages to a channel of this process handed over in-process.
+"""The Redis channel layer, with messages to listeners in this process handed over in-process.
 
 channels-redis's Pub/Sub layer publishes every message through Redis, also to a consumer in
 the sending process: a round trip to Redis for the PUBLISH, and one more for the message to
-come back on the subscription. The job a client submits usually goes to a worker whose socket
-is held by some instance, and when that is the instance that took the request, the message
-goes straight into the consumer's queue instead. A message to another process, and every
-group message (its listeners may be anywhere), still goes through Redis.
+come back on the subscription. Here a message to a channel of this process goes straight
+into the consumer's queue instead (the job a client submits, when the worker's socket is
+held by the instance that took the request). A group message goes straight to the group's
+listeners in this process (a synchronous execution waiting for its job's end, on the
+instance whose worker reported it) and through Redis to the other processes, marked so that
+this process drops the copy Redis brings back.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
+# The key that marks a group message's way through Redis with the process that sent it.
+ORIGIN_KEY = "__ums_origin__"
+
 
 class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.origin = uuid.uuid4().hex
+
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         # The queue of a channel this process listens on (see RedisPubSubLoopLayer.receive);
         # it holds messages as they would have come from Redis, serialized: the receiver gets
@@ -26,3 +36,25 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
             await layer.send(channel, message)
         else:
             queue.put_nowait(self.serialize(message))
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        layer = self._get_layer()
+        group_channel = layer._get_group_channel_name(group)
+        listeners = [
+            layer.channels[name] for name in layer.groups.get(group_channel, ()) if name in layer.channels
+        ]
+        if not listeners:
+            await layer.group_send(group, message)
+            return
+        serialized = self.serialize(message)
+        for queue in listeners:
+            queue.put_nowait(serialized)
+        marked = self.serialize({**message, ORIGIN_KEY: self.origin})
+        await layer._get_shard(group_channel).publish(group_channel, marked)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        layer = self._get_layer()
+        while True:
+            message = await layer.receive(channel)
+            if message.pop(ORIGIN_KEY, None) != self.origin:  # not a copy of one handed over here
+                return message
