@@ -63,10 +63,8 @@ async def _write_end(job_id: str, report: Callable[..., None]) -> Outbox:
     while the dispatch looks at the queue. Returns the dispatch's outbox."""
     loop = asyncio.get_running_loop()
     with end_writing(job_id) as written:
-
-        def committed(outbox: Outbox) -> None:  # on the database thread
-            loop.call_soon_threadsafe(_written_and_signalled, written, outbox)
-
+        # Called on the database thread, with the end's outbox: back to the event loop.
+        committed = partial(loop.call_soon_threadsafe, _written_and_signalled, written)
         _, outbox = await _then_dispatch(report, committed)
     return outbox
 
