@@ -89,7 +89,8 @@ async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
     """Listens for the changes of a job; enter it before the job is sent to a worker, so that
     no signal can come before the listening starts."""
     layer = get_channel_layer()
-    channel = await layer.new_channel()
+    # Only the job's group signals it: on Redis, a channel without a subscription of its own.
+    channel = await getattr(layer, "new_group_channel", layer.new_channel)()
     group = job_group(job_id)
     await layer.group_add(group, channel)
     watch = JobWatch(layer, channel)

@@ -105,3 +105,26 @@ async def test_a_group_message_reaches_listeners_of_other_processes_through_redi
     assert await asyncio.wait_for(sender.receive(here), 5) == {"type": "job.changed", "status": "failed"}
     await sender.flush()
     await other.flush()
+
+
+async def test_a_group_channel_gets_other_processes_group_messages_without_a_subscription(redis):
+    prefix = f"test-{uuid.uuid4().hex}."
+    sender, waiter = _layer(prefix), _layer(prefix)  # two processes' layers
+    channel = await waiter.new_group_channel()
+    await waiter.group_add("job-6", channel)
+    await asyncio.sleep(0.2)  # the group's subscription has reached Redis
+    assert await redis.pubsub_numsub(channel) == [(channel.encode(), 0)]
+    await sender.group_send("job-6", {"type": "job.changed", "status": "successful"})
+    assert await asyncio.wait_for(waiter.receive(channel), 5) == {
+        "type": "job.changed",
+        "status": "successful",
+    }
+    await waiter.group_discard("job-6", channel)
+    receiving = asyncio.create_task(waiter.receive(channel))
+    await asyncio.sleep(0)
+    receiving.cancel()  # how Channels ends a channel
+    with pytest.raises(asyncio.CancelledError):
+        await receiving
+    assert channel not in waiter._get_layer().channels
+    await sender.flush()
+    await waiter.flush()

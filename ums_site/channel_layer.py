@@ -7,11 +7,13 @@ into the consumer's queue instead (the job a client submits, when the worker's s
 held by the instance that took the request). A group message goes straight to the group's
 listeners in this process (a synchronous execution waiting for its job's end, on the
 instance whose worker reported it) and through Redis to the other processes, marked so that
-this process drops the copy Redis brings back.
+this process drops the copy Redis brings back. A channel that listens only to groups (a
+synchronous execution's, for its job) has no subscription of its own on Redis.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -36,6 +38,16 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
             await layer.send(channel, message)
         else:
             queue.put_nowait(self.serialize(message))
+
+    async def new_group_channel(self) -> str:
+        """A channel for group messages only: its queue in this process and no subscription on
+        Redis, which two round trips to it per channel would cost (SUBSCRIBE, and UNSUBSCRIBE
+        when its receive ends). The groups it joins are subscribed; a message sent to it by name
+        from another process would not arrive."""
+        layer = self._get_layer()
+        channel = f"{layer.prefix}specific.{uuid.uuid4().hex}"
+        layer.channels[channel] = asyncio.Queue()
+        return channel
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         layer = self._get_layer()
