@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from jobs.models import CallbackDelivery, Job, JobStatus
 from ums_site.db import db_sync_to_async
+from ums_site.literals import Literal
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def _claim_due() -> list[Claimed]:
     with transaction.atomic():
         due = list(
             CallbackDelivery.objects.select_for_update(skip_locked=True)
-            .filter(pending=True, due__lte=now)
+            .filter(pending=Literal(True), due__lte=now)  # the `callback_due` index's condition
             .order_by("due")[:CLAIM_BATCH]
         )
         for delivery in due:

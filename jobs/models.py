@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ums_site.literals import LiteralCharField
 from ums_site.rows import Rows
 
 
@@ -24,6 +25,11 @@ ACTIVE_STATUSES = (JobStatus.ACCEPTED, JobStatus.RUNNING)
 FINAL_STATUSES = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
 
 
+def in_queue() -> Q:
+    """Jobs waiting for a session: the condition of the queue's partial indexes."""
+    return Q(status=JobStatus.ACCEPTED, session__isnull=True)
+
+
 class ResponseType(models.TextChoices):
     RAW = "raw"
     DOCUMENT = "document"
@@ -32,7 +38,9 @@ class ResponseType(models.TextChoices):
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     process = models.ForeignKey("registry.Process", on_delete=models.PROTECT, related_name="jobs")
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.ACCEPTED)
+    # Compared as literals in SQL, so that plans prepared for any values still use the status
+    # in the queue's partial indexes and their estimates (ums_site/literals.py).
+    status = LiteralCharField(max_length=10, choices=JobStatus.choices, default=JobStatus.ACCEPTED)
     inputs = models.JSONField(default=dict, blank=True)
     # The outputs the client asked for ({id: {"transmissionMode": ...}}); empty means all.
     outputs = models.JSONField(default=dict, blank=True)

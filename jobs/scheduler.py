@@ -21,10 +21,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from jobs.models import ACTIVE_STATUSES, Job, JobStatus, job_rows
+from jobs.models import ACTIVE_STATUSES, Job, JobStatus, in_queue, job_rows
 from jobs.notifications import Outbox
 from jobs.outputs import outputs_delete
 from registry.models import Process, WorkerSession
+from ums_site.literals import sql_literal
 from ums_site.rows import CompiledQuery
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,7 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
 
 
 # A waiting job, if there is one (its SQL never changes: compiled once).
-_queue_look = CompiledQuery(
-    lambda: Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True).order_by()[:1]
-)
+_queue_look = CompiledQuery(lambda: Job.objects.filter(in_queue()).order_by()[:1])
 
 
 def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None) -> int:
@@ -138,7 +137,7 @@ def _waiting(
 _waiting_jobs = CompiledQuery(
     lambda process_ids, limit: (
         Job.objects.select_for_update(skip_locked=True)
-        .filter(status=JobStatus.ACCEPTED, session__isnull=True, process_id__in=process_ids)
+        .filter(in_queue(), process_id__in=process_ids)
         .order_by("created")[:limit]
     )
 )
@@ -196,7 +195,7 @@ def _of_providers(sessions: QuerySet[WorkerSession], process_ids: tuple[str, ...
         return sessions
     # EXISTS, not a join: the lock must not take the providers' rows too.
     provides = Process.providers.through.objects.filter(workersession=OuterRef("pk"), process__in=process_ids)
-    waiting = Job.objects.filter(status=JobStatus.ACCEPTED, session__isnull=True, process__in=process_ids)
+    waiting = Job.objects.filter(in_queue(), process__in=process_ids)
     return sessions.filter(Exists(provides)).annotate(jobs_waiting=Exists(waiting))
 
 
@@ -226,13 +225,15 @@ def _active_counts(session_ids: list) -> dict:
         q(meta.get_field("session").column),
         q(meta.get_field("status").column),
     )
+    # Written in, as the status field's lookups do (ums_site/literals.py).
+    active = ", ".join(sql_literal(status, connection.vendor) for status in ACTIVE_STATUSES)
     sql = (
         f"SELECT {session}, COUNT(*) FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
-        f" AND {status} IN ({_placeholders(ACTIVE_STATUSES)}) GROUP BY {session}"
+        f" AND {status} IN ({active}) GROUP BY {session}"
     )
     keys = _session_keys(session_ids)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*keys, *ACTIVE_STATUSES])
+        cursor.execute(sql, list(keys))
         return {keys[key]: count for key, count in cursor.fetchall()}
 
 
@@ -398,8 +399,7 @@ def _fail_unserved(now, outbox: Outbox) -> None:
         unserved = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             Q(process__provider_left_at__isnull=True) | Q(process__provider_left_at__lt=deadline),
             ~Exists(live_provider),
-            status=JobStatus.ACCEPTED,
-            session__isnull=True,
+            in_queue(),
             created__lt=deadline,
         )
         for job in unserved:

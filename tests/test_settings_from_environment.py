@@ -28,6 +28,7 @@ UMS_VARIABLES = (
     "REDIS_URL",
     "DEBUG",
     "UMS_JOB_MAX_ATTEMPTS",
+    "UMS_DB_PREPARED_STATEMENTS",
     "UMS_WORKER_ALLOWED_ORIGINS",
     "UMS_DB_THREADS",
 )
@@ -63,13 +64,22 @@ def test_database_url_switches_to_postgresql_with_a_pool():
     assert loaded["name"] == "ums"
     # The database threads keep one connection each; the rest serve request threads.
     assert loaded["db_threads"] == 4
-    assert loaded["options"] == {"pool": {"min_size": 4, "max_size": 20}}
+    assert loaded["options"] == {
+        "pool": {"min_size": 4, "max_size": 20},
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
     assert loaded["conn_max_age"] == 0
 
 
 def test_ums_db_threads_sizes_the_pool():
     loaded = settings_with(DATABASE_URL="postgres://ums@db.example:5432/ums", UMS_DB_THREADS="8")
-    assert loaded["options"] == {"pool": {"min_size": 8, "max_size": 24}}
+    assert loaded["options"]["pool"] == {"min_size": 8, "max_size": 24}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler():
+    loaded = settings_with(DATABASE_URL="postgres://ums@db.example:5432/ums", UMS_DB_PREPARED_STATEMENTS="0")
+    assert loaded["options"] == {"pool": {"min_size": 4, "max_size": 20}}
 
 
 def test_redis_url_switches_to_channels_redis():
@@ -92,6 +102,7 @@ def test_redis_url_switches_to_channels_redis():
         ("UMS_API_AUTH", "closed", "UMS_API_AUTH must be 'open' or 'authenticated'"),
         ("UMS_EXECUTE_RATE", "fast", "UMS_EXECUTE_RATE must look like 60/minute"),
         ("UMS_CALLBACK_ALLOW_PRIVATE", "perhaps", "UMS_CALLBACK_ALLOW_PRIVATE must be true or false"),
+        ("UMS_DB_PREPARED_STATEMENTS", "sometimes", "UMS_DB_PREPARED_STATEMENTS must be true or false"),
     ],
 )
 def test_a_bad_setting_stops_startup_with_a_clear_message(variable, value, message):

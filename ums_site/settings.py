@@ -66,7 +66,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str, *, db_threads: int) -> dict:
+def database_from_url(url: str, *, db_threads: int, prepared_statements: bool = True) -> dict:
     try:
         config = env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
@@ -83,6 +83,13 @@ def database_from_url(url: str, *, db_threads: int) -> dict:
     if engine == "django.db.backends.postgresql":
         # The database threads hold one connection each; the rest serve the request threads.
         config.setdefault("OPTIONS", {})["pool"] = {"min_size": db_threads, "max_size": db_threads + 16}
+        if prepared_statements:
+            # Parameters bound by the server, and each statement prepared on a connection at
+            # its fifth run (psycopg's threshold): PostgreSQL then skips parsing and planning,
+            # a third of its CPU per job (docs/performance.md). Django's default binds on the
+            # client and prepares nothing. Those plans are made for any values: statuses are
+            # written into the SQL (ums_site/literals.py) so they still use the queue's indexes.
+            config["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
     else:
         # Several threads write the same SQLite file: wait for the lock instead of failing.
         config.setdefault("OPTIONS", {})["timeout"] = 20
@@ -198,7 +205,14 @@ _database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sq
 # connection open. SQLite takes one writer at a time: more threads would only wait for its
 # lock, in sleeps of up to 100 ms.
 UMS_DB_THREADS = env_int("UMS_DB_THREADS", 1 if _database_url.startswith("sqlite") else 4, minimum=1)
-DATABASES = {"default": database_from_url(_database_url, db_threads=UMS_DB_THREADS)}
+# Off behind a pooler that hands a session's statements to other server connections
+# (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+UMS_DB_PREPARED_STATEMENTS = env_bool("UMS_DB_PREPARED_STATEMENTS", True)
+DATABASES = {
+    "default": database_from_url(
+        _database_url, db_threads=UMS_DB_THREADS, prepared_statements=UMS_DB_PREPARED_STATEMENTS
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
