@@ -107,8 +107,9 @@ def history_create(session) -> None:
         for job in finished
     )
     Job.objects.create(process_id="echo")  # waiting
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    if connection.vendor == "postgresql":  # its planner weighs indexes by the statistics
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def test_queue_queries_use_the_queue_indexes_in_plans_for_any_values():
