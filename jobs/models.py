@@ -26,7 +26,8 @@ FINAL_STATUSES = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
 
 
 def in_queue() -> Q:
-    """Jobs waiting for a session: the condition of the queue's partial indexes."""
+    """Jobs waiting for a session: the condition of the queue's partial indexes, which the
+    queue's queries repeat so that the planner may use them."""
     return Q(status=JobStatus.ACCEPTED, session__isnull=True)
 
 
@@ -85,7 +86,7 @@ class Job(models.Model):
             models.Index(
                 fields=["created"],
                 name="job_queue",
-                condition=Q(status="accepted", session__isnull=True),
+                condition=in_queue(),
             ),
             # The queue of the processes free sessions provide, as dispatch reads it: without
             # it SQLite took the process index and read every job the process ever had (job
@@ -93,7 +94,7 @@ class Job(models.Model):
             models.Index(
                 fields=["process", "created"],
                 name="job_queue_process",
-                condition=Q(status="accepted", session__isnull=True),
+                condition=in_queue(),
             ),
             # The active jobs of a session, counted for its free capacity on every dispatch:
             # without the status in the index the count read every job the session ever had.
