@@ -7,7 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from jobs.models import Job
+from jobs.models import Job, JobStatus
 from registry.models import Process, WorkerSession
 from registry.services import credential_create
 from tests.factories import ECHO
@@ -42,3 +42,12 @@ def running_job_create(session: WorkerSession) -> Job:
         dispatched=timezone.now(),
         started=timezone.now(),
     )
+
+
+def history_add(count: int, session: WorkerSession | None = None) -> list[Job]:
+    """`count` successful jobs of the echo process (of `session`, if given), created now."""
+    now, process = timezone.now(), echo_process()
+    jobs = [
+        Job(process=process, status=JobStatus.SUCCESSFUL, session=session, created=now) for _ in range(count)
+    ]
+    return Job.objects.bulk_create(jobs)

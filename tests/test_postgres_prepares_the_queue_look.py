@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from jobs.models import Job, JobStatus
+from jobs.models import Job
 from jobs.scheduler import _queue_look
-from tests.scheduler_records import echo_process
+from tests.scheduler_records import echo_process, history_add
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +19,7 @@ RUNS = 12
 def test_the_queue_look_is_prepared_and_its_plan_reads_the_queue_index():
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
-    now = timezone.now()
-    Job.objects.bulk_create(
-        Job(process=echo_process(), status=JobStatus.SUCCESSFUL, created=now) for _ in range(2000)
-    )
+    history_add(2000)
     waiting = Job.objects.create(process=echo_process())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

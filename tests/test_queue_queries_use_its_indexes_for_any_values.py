@@ -15,13 +15,12 @@ from collections.abc import Callable
 import psycopg
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from jobs.callbacks import _claim_due
-from jobs.models import CallbackDelivery, Job, JobStatus
+from jobs.models import CallbackDelivery, Job
 from jobs.notifications import Outbox
 from jobs.scheduler import jobs_assign, jobs_dispatch, sweep
-from tests.scheduler_records import echo_process, session_create
+from tests.scheduler_records import echo_process, history_add, session_create
 
 pytestmark = pytest.mark.django_db
 
@@ -97,11 +96,7 @@ def queue_and_callbacks_work() -> None:
 
 
 def history_create(session) -> None:
-    now = timezone.now()
-    finished = [
-        Job(process_id="echo", status=JobStatus.SUCCESSFUL, session=session, created=now) for _ in range(2000)
-    ]
-    Job.objects.bulk_create(finished)
+    finished = history_add(2000, session)
     CallbackDelivery.objects.bulk_create(
         CallbackDelivery(job=job, url="https://example.com/hook", payload={}, pending=False)
         for job in finished

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from jobs.models import Job, JobStatus, job_rows
 from jobs.notifications import Outbox
 from jobs.scheduler import jobs_assign
-from tests.scheduler_records import echo_process, session_create
+from tests.scheduler_records import echo_process, history_add, session_create
 
 pytestmark = pytest.mark.django_db
-
-
-def history_add(count: int, session) -> None:
-    now = timezone.now()
-    jobs = [
-        Job(process_id="echo", status=JobStatus.SUCCESSFUL, session=session, created=now)
-        for _ in range(count)
-    ]
-    Job.objects.bulk_create(jobs)
 
 
 def dispatch_steps(*, as_queued: bool) -> int:
