@@ -4,32 +4,17 @@ process without Redis, once, and to other processes through it (ums_site.channel
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from django.conf import settings
-from redis import asyncio as aioredis
 
-from ums_site.channel_layer import LocalFirstPubSubChannelLayer
-from ums_site.settings import channel_layers_from_url
+from tests.redis_layers import layer_new, prefix_new
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 
 
-def _layer(prefix: str) -> LocalFirstPubSubChannelLayer:
-    config = channel_layers_from_url(settings.REDIS_URL)["default"]["CONFIG"]
-    return LocalFirstPubSubChannelLayer(**{**config, "prefix": prefix})
-
-
-@pytest.fixture
-async def redis():
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
-    yield client
-    await client.aclose()
-
-
 async def test_a_message_to_a_channel_of_this_process_skips_redis(redis):
-    layer = _layer(f"test-{uuid.uuid4().hex}.")
+    layer = layer_new(prefix_new())
     channel = await layer.new_channel()
     async with redis.pubsub() as listener:
         await listener.subscribe(channel)
@@ -45,8 +30,8 @@ async def test_a_message_to_a_channel_of_this_process_skips_redis(redis):
 
 
 async def test_a_message_to_another_process_goes_through_redis(redis):
-    prefix = f"test-{uuid.uuid4().hex}."
-    sender, receiver = _layer(prefix), _layer(prefix)  # two processes' layers
+    prefix = prefix_new()
+    sender, receiver = layer_new(prefix), layer_new(prefix)  # two processes' layers
     channel = await receiver.new_channel()
     await sender.send(channel, {"type": "job.cancel", "job": "2"})
     assert await receiver.receive(channel) == {"type": "job.cancel", "job": "2"}
@@ -55,7 +40,7 @@ async def test_a_message_to_another_process_goes_through_redis(redis):
 
 
 async def test_a_group_message_reaches_a_listener_of_this_process_without_redis(redis, monkeypatch):
-    layer = _layer(f"test-{uuid.uuid4().hex}.")
+    layer = layer_new(prefix_new())
     channel = await layer.new_channel()
     await layer.group_add("job-3", channel)
     shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("job-3"))
@@ -77,8 +62,8 @@ async def test_a_group_message_reaches_a_listener_of_this_process_without_redis(
 
 
 async def test_a_listener_of_this_process_gets_a_group_message_once(redis):
-    prefix = f"test-{uuid.uuid4().hex}."
-    layer = _layer(prefix)
+    prefix = prefix_new()
+    layer = layer_new(prefix)
     channel = await layer.new_channel()
     await layer.group_add("job-4", channel)
     async with redis.pubsub() as listener:
@@ -94,8 +79,8 @@ async def test_a_listener_of_this_process_gets_a_group_message_once(redis):
 
 
 async def test_a_group_message_reaches_listeners_of_other_processes_through_redis(redis):
-    prefix = f"test-{uuid.uuid4().hex}."
-    sender, other = _layer(prefix), _layer(prefix)  # two processes' layers
+    prefix = prefix_new()
+    sender, other = layer_new(prefix), layer_new(prefix)  # two processes' layers
     here, there = await sender.new_channel(), await other.new_channel()
     await sender.group_add("job-5", here)
     await other.group_add("job-5", there)
@@ -108,8 +93,8 @@ async def test_a_group_message_reaches_listeners_of_other_processes_through_redi
 
 
 async def test_a_group_channel_gets_other_processes_group_messages_without_a_subscription(redis):
-    prefix = f"test-{uuid.uuid4().hex}."
-    sender, waiter = _layer(prefix), _layer(prefix)  # two processes' layers
+    prefix = prefix_new()
+    sender, waiter = layer_new(prefix), layer_new(prefix)  # two processes' layers
     channel = await waiter.new_group_channel()
     await waiter.group_add("job-6", channel)
     await asyncio.sleep(0.2)  # the group's subscription has reached Redis
