@@ -193,7 +193,8 @@ def _latency_section(results: Results) -> list[str]:
         "then `GET` of the status every 5 ms until `successful`. Milliseconds, median / p95. Each",
         "setup of ours is measured in turn with a pygeoapi started alongside (one job on each, then",
         "the next), and compared with it: the machine is shared, and its speed changed by up to half",
-        "between one section of a run and the next.",
+        "between one section of a run and the next. With two instances, the jobs go to each in turn,",
+        "as behind a load balancer: half of them through the instance without the worker's socket.",
         "",
         *_table(["what", "median / p95 ms", "vs floor", "vs pygeoapi sync"], rows),
     ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -79,12 +81,20 @@ async def _latencies(targets: list[Target], sizes: Sizes) -> list[dict[str, Any]
     """Sync and async latency of each target, the targets taking their jobs in turn."""
     figures: list[dict[str, Any]] = [{} for _ in targets]
     for kind, execute in (("sync_latency", loadgen.execute_sync), ("async_latency", loadgen.execute_async)):
-        calls = [partial(execute, target=target) for target in targets]
+        calls = [_each_instance_in_turn(execute, target) for target in targets]
         for target_figures, latency in zip(
             figures, await loadgen.latencies_in_turn(calls, count=sizes.latency_count), strict=True
         ):
             target_figures[kind] = latency
     return figures
+
+
+def _each_instance_in_turn(
+    execute: Callable[..., Awaitable[None]], target: Target
+) -> Callable[[httpx.AsyncClient], Awaitable[None]]:
+    """`execute` of a job on the target's next instance, as a round-robin load balancer sends."""
+    jobs = itertools.count()
+    return lambda client: execute(client, target, next(jobs))
 
 
 def pygeoapi(run: Run) -> dict[str, Any]:
