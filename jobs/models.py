@@ -98,7 +98,6 @@ class Job(models.Model):
             ),
             # The active jobs of a session, counted for its free capacity on every dispatch:
             # without the status in the index the count read every job the session ever had.
-            # (Not a partial index: SQLite uses none for a condition given as parameters.)
             models.Index(fields=["session", "status"], name="job_session_status"),
         ]
 
