@@ -7,6 +7,7 @@ a `ProtocolError` and changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -156,7 +157,6 @@ def job_succeeded(
             values.append(
                 JobOutput(job=job, output_id=output_id, value=output["value"], media_type=media_type)
             )
-            job_output_rows.insert(values[-1])
         elif output.get("mediaType"):  # an upload the frame refers to (checked above)
             job.results.filter(output_id=output_id).update(media_type=output["mediaType"])
     all_values = len(values) == len(outputs)
@@ -166,6 +166,7 @@ def job_succeeded(
         "Finished",
         outbox,
         results=values if signal_results and all_values else None,
+        inserting=values,
     )
 
 
@@ -178,7 +179,17 @@ def job_failed(*, session: WorkerSession, job_id: str, error: dict[str, str], ou
     _finish(job, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
 
 
-def _finish(job: Job, status: str, message: str, outbox: Outbox, *, results: list | None = None) -> None:
+def _finish(
+    job: Job,
+    status: str,
+    message: str,
+    outbox: Outbox,
+    *,
+    results: list[JobOutput] | None = None,
+    inserting: Sequence[JobOutput] = (),
+) -> None:
+    """`inserting`: the outputs reported as values, written with the job's end (on PostgreSQL
+    in its statement)."""
     now = timezone.now()
     job.status = status
     job.finished = now
@@ -186,7 +197,11 @@ def _finish(job: Job, status: str, message: str, outbox: Outbox, *, results: lis
     job.message = message
     if status == JobStatus.SUCCESSFUL:
         job.progress = 100
-    job_rows.update(job, ["status", "finished", "started", "message", "progress", "error", "updated"])
+    job_rows.update(
+        job,
+        ["status", "finished", "started", "message", "progress", "error", "updated"],
+        inserting=(job_output_rows, inserting),
+    )
     outbox.job_changed(job, results=results)
 
 

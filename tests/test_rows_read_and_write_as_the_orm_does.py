@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from jobs.models import Job, JobOutput, JobStatus, job_output_rows, job_rows
 from registry.models import Process, process_rows
@@ -167,6 +168,53 @@ def test_an_update_of_a_deleted_row_fails(job):
     job.status = JobStatus.FAILED
     with pytest.raises(DatabaseError):
         job_rows.update(job, ["status"])
+
+
+def _outputs(job, *output_ids: str) -> list[JobOutput]:
+    return [
+        JobOutput(job=job, output_id=output_id, value={"n": [1, "é"]}, media_type="application/json")
+        for output_id in output_ids
+    ]
+
+
+def test_an_update_with_rows_inserted_writes_both_as_the_orm_does(job):
+    by_orm = JobOutput.objects.create(
+        job=job, output_id="a", value={"n": [1, "é"]}, media_type="application/json"
+    )
+    job.status = JobStatus.SUCCESSFUL
+    inserted = _outputs(job, "b", "c")
+    job_rows.update(job, ["status"], inserting=(job_output_rows, inserted))
+    assert Job.objects.get(pk=job.pk).status == JobStatus.SUCCESSFUL
+    assert all(not output._state.adding and output.pk is None for output in inserted)
+    expected = _fields(JobOutput.objects.get(pk=by_orm.pk))
+    for stored in JobOutput.objects.exclude(pk=by_orm.pk).order_by("output_id"):
+        assert _fields(stored) == expected | {"id": stored.pk, "output_id": stored.output_id}
+    assert sorted(JobOutput.objects.values_list("output_id", flat=True)) == ["a", "b", "c"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no INSERT in a WITH")
+def test_an_update_with_rows_inserted_is_one_statement_on_postgresql(job):
+    job.status = JobStatus.SUCCESSFUL
+    with CaptureQueriesContext(connection) as queries:
+        job_rows.update(job, ["status"], inserting=(job_output_rows, _outputs(job, "a", "b")))
+    assert len(queries) == 1
+    assert JobOutput.objects.filter(job=job).count() == 2
+
+
+def test_an_update_of_a_deleted_row_with_rows_inserted_writes_nothing(job):
+    inserted = _outputs(job, "a")
+    Job.objects.filter(pk=job.pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        job_rows.update(job, ["status"], inserting=(job_output_rows, inserted))
+    assert not JobOutput.objects.exists()
+
+
+def test_rows_inserted_with_a_key_of_their_own_are_refused(job):
+    inserted = _outputs(job, "a")
+    inserted[0].pk = 12345
+    with pytest.raises(ValueError, match="automatic"):
+        job_rows.update(job, ["status"], inserting=(job_output_rows, inserted))
+    assert not JobOutput.objects.exists()
 
 
 def test_an_insert_equals_the_orms_create(process):

@@ -143,6 +143,7 @@ class Rows[M: Model]:
         self._selects: dict[tuple[str, str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
         self._inserts: dict[tuple[str, bool], str] = {}
+        self._inserts_many: dict[tuple[str, int], str] = {}
 
     def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
         """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
@@ -161,16 +162,68 @@ class Rows[M: Model]:
         select = self._selects[key]
         return select.run(connection, [*select.params, self._prep(field, value, connection)])
 
-    def update(self, instance: M, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
-        """Like `instance.save(update_fields=fields)`: `auto_now` fields listed are set."""
+    def update(
+        self,
+        instance: M,
+        fields: Sequence[str],
+        *,
+        using: str = DEFAULT_DB_ALIAS,
+        inserting: tuple[Rows[Any], Sequence[Model]] | None = None,
+    ) -> None:
+        """Like `instance.save(update_fields=fields)`: `auto_now` fields listed are set.
+
+        `inserting` (rows, instances): new rows written with the update, in one INSERT, their
+        automatic keys left to the database and not learnt (the instances keep `pk` None: for
+        rows read back by another column). On PostgreSQL the INSERT goes in the UPDATE's own
+        statement (a data-modifying WITH): a round trip less.
+        """
         connection = connections[using]
         columns = [self.model._meta.get_field(name) for name in fields]
         values = [self._value(field, instance, connection, add=False) for field in columns]
         sql = self._update_sql(using, tuple(fields), columns)
+        params = [*values, self._prep(self.model._meta.pk, instance.pk, connection)]
+        if inserting is not None and inserting[1]:
+            rows, instances = inserting
+            insert_sql, insert_params = rows._insert_many_statement(instances, using)
+            if connection.vendor == "postgresql":
+                sql, params = f"WITH inserted AS ({insert_sql}) {sql}", [*insert_params, *params]
+            else:  # SQLite has no INSERT in a WITH
+                _execute(using, insert_sql, insert_params)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*values, self._prep(self.model._meta.pk, instance.pk, connection)])
+            cursor.execute(sql, params)
             if cursor.rowcount != 1:
                 raise DatabaseError(f"{self.model.__name__} {instance.pk} was not updated (gone?).")
+        if inserting is not None:
+            self._inserted(inserting[1], using)
+
+    def _insert_many_statement(self, instances: Sequence[M], using: str) -> tuple[str, list[Any]]:
+        connection = connections[using]
+        pk = self.model._meta.pk
+        if not isinstance(pk, AutoFieldMixin) or any(instance.pk is not None for instance in instances):
+            name = self.model.__name__
+            raise ValueError(
+                f"Rows inserts these with keys of the database's: {name}'s must be automatic, unset"
+            )
+        fields = [field for field in self.model._meta.concrete_fields if field is not pk]
+        params = [
+            self._value(field, instance, connection, add=True) for instance in instances for field in fields
+        ]
+        key = (using, len(instances))
+        if key not in self._inserts_many:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(field.column) for field in fields)
+            row = f"({', '.join(['%s'] * len(fields))})"
+            table = quote(self.model._meta.db_table)
+            self._inserts_many[key] = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(instances))}"
+            )
+        return self._inserts_many[key], params
+
+    @staticmethod
+    def _inserted(instances: Sequence[Model], using: str) -> None:
+        for instance in instances:
+            instance._state.adding = False
+            instance._state.db = using
 
     def insert(self, instance: M, *, using: str = DEFAULT_DB_ALIAS) -> None:
         """Like `instance.save(force_insert=True)`: an auto-incremented key left unset is the
@@ -248,3 +301,8 @@ class Rows[M: Model]:
     @staticmethod
     def _value(field: Field, instance: Model, connection, *, add: bool) -> Any:
         return field.get_db_prep_save(field.pre_save(instance, add), connection)
+
+
+def _execute(using: str, sql: str, params: list[Any]) -> None:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
