@@ -178,9 +178,8 @@ def _outputs(job, *output_ids: str) -> list[JobOutput]:
 
 
 def test_an_update_with_rows_inserted_writes_both_as_the_orm_does(job):
-    by_orm = JobOutput.objects.create(
-        job=job, output_id="a", value={"n": [1, "é"]}, media_type="application/json"
-    )
+    (by_orm,) = _outputs(job, "a")
+    by_orm.save()
     job.status = JobStatus.SUCCESSFUL
     inserted = _outputs(job, "b", "c")
     job_rows.update(job, ["status"], inserting=(job_output_rows, inserted))

@@ -142,8 +142,7 @@ class Rows[M: Model]:
         self._annotations = annotations or dict
         self._selects: dict[tuple[str, str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._inserts: dict[tuple[str, bool], str] = {}
-        self._inserts_many: dict[tuple[str, int], str] = {}
+        self._inserts: dict[tuple[str, bool, int, bool], str] = {}
 
     def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
         """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
@@ -197,27 +196,18 @@ class Rows[M: Model]:
             self._inserted(inserting[1], using)
 
     def _insert_many_statement(self, instances: Sequence[M], using: str) -> tuple[str, list[Any]]:
-        connection = connections[using]
-        pk = self.model._meta.pk
-        if not isinstance(pk, AutoFieldMixin) or any(instance.pk is not None for instance in instances):
+        """One INSERT of `instances`, keys left to the database, none returned."""
+        if not isinstance(self.model._meta.pk, AutoFieldMixin) or any(i.pk is not None for i in instances):
             name = self.model.__name__
             raise ValueError(
                 f"Rows inserts these with keys of the database's: {name}'s must be automatic, unset"
             )
-        fields = [field for field in self.model._meta.concrete_fields if field is not pk]
+        connection = connections[using]
+        fields = self._insert_fields(chosen=True)
         params = [
             self._value(field, instance, connection, add=True) for instance in instances for field in fields
         ]
-        key = (using, len(instances))
-        if key not in self._inserts_many:
-            quote = connection.ops.quote_name
-            columns = ", ".join(quote(field.column) for field in fields)
-            row = f"({', '.join(['%s'] * len(fields))})"
-            table = quote(self.model._meta.db_table)
-            self._inserts_many[key] = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(instances))}"
-            )
-        return self._inserts_many[key], params
+        return self._insert_sql(using, True, fields, rows=len(instances), returning=False), params
 
     @staticmethod
     def _inserted(instances: Sequence[Model], using: str) -> None:
@@ -235,26 +225,33 @@ class Rows[M: Model]:
             raise ValueError(
                 f"Rows.insert needs the primary key set; {self.model.__name__} has no automatic one."
             )
-        fields = [field for field in self.model._meta.concrete_fields if not (chosen and field is pk)]
+        fields = self._insert_fields(chosen=chosen)
         values = [self._value(field, instance, connection, add=True) for field in fields]
         with connection.cursor() as cursor:
-            cursor.execute(self._insert_sql(using, chosen, fields), values)
+            cursor.execute(self._insert_sql(using, chosen, fields, rows=1, returning=chosen), values)
             if chosen:
                 instance.pk = self._inserted_key(connection, cursor)
-        instance._state.adding = False
-        instance._state.db = using
+        self._inserted([instance], using)
 
-    def _insert_sql(self, using: str, chosen: bool, fields: list[Field]) -> str:
-        key = (using, chosen)
+    def _insert_fields(self, *, chosen: bool) -> list[Field]:
+        """The columns an INSERT writes: all but an automatic key the database `chosen`."""
+        pk = self.model._meta.pk
+        return [field for field in self.model._meta.concrete_fields if not (chosen and field is pk)]
+
+    def _insert_sql(
+        self, using: str, chosen: bool, fields: list[Field], *, rows: int, returning: bool
+    ) -> str:
+        """INSERT of `rows` rows; with `returning`, it returns the key the database chose."""
+        key = (using, chosen, rows, returning)
         if key not in self._inserts:
             connection = connections[using]
             quote = connection.ops.quote_name
             columns = ", ".join(quote(field.column) for field in fields)
-            placeholders = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-            if chosen and connection.features.can_return_columns_from_insert:
-                returning, _ = connection.ops.returning_columns([self.model._meta.pk])
-                sql = f"{sql} {returning}"
+            values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
+            sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES {values}"
+            if returning and connection.features.can_return_columns_from_insert:
+                columns_sql, _ = connection.ops.returning_columns([self.model._meta.pk])
+                sql = f"{sql} {columns_sql}"
             self._inserts[key] = sql
         return self._inserts[key]
 
