@@ -21,7 +21,7 @@ from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.models import Job, JobOutput, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
-from jobs.waiting import end_written, job_watch
+from jobs.waiting import job_read_settled, job_watch
 from ogc.async_views import AsyncAPIView
 from ogc.execution import ASYNC, RESPOND_ASYNC, ExecutionMode, execute_request_parse, execution_mode
 from ogc.filters import JobFilter
@@ -243,8 +243,8 @@ class JobView(EncodingsMixin, AsyncAPIView):
 
     @ogc_operation("getStatus", "statusInfo", "The status of the job")
     async def get(self, request, job_id: str):
-        await end_written(job_id)  # an end this instance holds is answered, not "running"
-        job = await db_sync_to_async(job_selectors.job_get_visible)(job_id, request.user)
+        # An end this instance holds is answered, not "running".
+        job = await job_read_settled(job_id, partial(job_selectors.job_get_visible, job_id, request.user))
         if job is None:
             raise no_such_job(job_id)
         return Response(StatusInfoSerializer(job, context={"base": base_url(request)}).data)

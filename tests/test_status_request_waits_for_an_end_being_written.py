@@ -11,6 +11,7 @@ import pytest
 from django.test import AsyncClient
 
 import jobs.waiting
+from jobs import selectors as job_selectors
 from jobs.models import Job, JobStatus
 from jobs.waiting import job_watch
 from registry import consumers
@@ -56,6 +57,28 @@ async def test_it_answers_the_end_being_written():
         await asyncio.sleep(SETTLE_SECONDS)
         assert not request.done()
         await Job.objects.filter(pk=job.pk).aupdate(status=JobStatus.SUCCESSFUL)
+    assert await asyncio.wait_for(request, 5) == JobStatus.SUCCESSFUL
+
+
+async def test_it_answers_an_end_that_came_in_during_its_read(monkeypatch):
+    job = await db_sync_to_async(_running_job)()
+    loop = asyncio.get_running_loop()
+    writing = jobs.waiting.end_writing(str(job.pk))
+    read = job_selectors.job_get_visible
+
+    def read_as_the_end_comes_in(*args):
+        found = read(*args)
+        # Scheduled before the read's result reaches the request, as a worker's report would be.
+        loop.call_soon_threadsafe(writing.__enter__)
+        monkeypatch.setattr(job_selectors, "job_get_visible", read)
+        return found
+
+    monkeypatch.setattr(job_selectors, "job_get_visible", read_as_the_end_comes_in)
+    request = asyncio.create_task(_status(job.pk))
+    await asyncio.sleep(SETTLE_SECONDS)
+    assert not request.done()
+    await Job.objects.filter(pk=job.pk).aupdate(status=JobStatus.SUCCESSFUL)
+    writing.__exit__(None, None, None)
     assert await asyncio.wait_for(request, 5) == JobStatus.SUCCESSFUL
 
 
