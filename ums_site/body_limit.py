@@ -5,6 +5,8 @@ view (or authentication) runs, so without this an anonymous client could fill th
 one request. Bodies larger than the largest any endpoint takes (execute requests:
 UMS_MAX_REQUEST_BYTES; output uploads: UMS_MAX_UPLOAD_BYTES) get 413 problem details at once,
 by their Content-Length or, when streamed without one, as soon as they pass the ceiling.
+Under Daphne, `daphne_requests` applies the same ceiling earlier, while Twisted receives the
+body, which it would otherwise store whole before the application sees the request.
 """
 
 from __future__ import annotations
@@ -69,10 +71,15 @@ def _declared_length(scope) -> int:
     return 0
 
 
-async def _refuse(scope, send, ceiling: int) -> None:
+def too_large_body(ceiling: int, path: str = "") -> bytes:
+    """The 413 problem details of a body past `ceiling`."""
     detail = f"The request body is larger than the limit of {ceiling} bytes."
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    body = json.dumps(problem_body(status, HTTP_TYPES + "413", status.phrase, detail, scope["path"])).encode()
+    return json.dumps(problem_body(status, HTTP_TYPES + "413", status.phrase, detail, path)).encode()
+
+
+async def _refuse(scope, send, ceiling: int) -> None:
+    body = too_large_body(ceiling, scope["path"])
     await send(
         {
             "type": "http.response.start",
