@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,12 @@ SIGNALLED_RESULTS_MAX_CHARS = 64 * 1024
 def job_group(job_id: object) -> str:
     """The group of everything that watches one job (sync executions, live pages)."""
     return f"job-{job_id}"
+
+
+def job_look_message(job_id: object) -> dict[str, Any]:
+    """A `job.changed` without a status: the job may not have changed as announced, its
+    listeners look at the record (an end announced to the other instances, then refused)."""
+    return {"type": "job.changed", "job": str(job_id)}
 
 
 @dataclass
@@ -81,6 +88,12 @@ async def outbox_deliver(outbox: Outbox) -> None:
 def outbox_deliver_soon(outbox: Outbox) -> None:
     """Delivers in a task of its own, for a caller that must not wait for it."""
     if outbox:
-        task = asyncio.ensure_future(outbox_deliver(outbox))
-        _deliveries.add(task)
-        task.add_done_callback(_deliveries.discard)
+        in_background(outbox_deliver(outbox))
+
+
+def in_background(signalling: Coroutine[Any, Any, None]) -> asyncio.Task:
+    """Runs a signal's delivery in a task of its own, kept until it is done."""
+    task = asyncio.ensure_future(signalling)
+    _deliveries.add(task)
+    task.add_done_callback(_deliveries.discard)
+    return task

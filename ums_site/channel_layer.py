@@ -16,6 +16,10 @@ every 0.1 s while it has none. An instance that holds no worker socket has none 
 synchronous executions, so the end of the next one's job, sent from the instance whose worker
 ran it, waited for that check: 50 ms on average (the benchmark's synchronous jobs took 66 ms
 through the other instance, against 15 ms through the worker's own).
+
+Marks are short-lived flags every process sees, keys on the shards' Redis: an instance
+writing a job's end marks it, for the status requests of the other instances
+(jobs/waiting.py).
 """
 
 from __future__ import annotations
@@ -91,6 +95,28 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
             queue.put_nowait(serialized)
         marked = self.serialize({**message, ORIGIN_KEY: self.origin})
         await layer._get_shard(group_channel).publish(group_channel, marked)
+
+    async def mark_set(self, name: str, seconds: float) -> None:
+        """Sets the mark `name` for `seconds` at most."""
+        redis, key = await self._mark(name)
+        await redis.set(key, b"1", px=max(1, round(seconds * 1000)))
+
+    async def mark_clear(self, name: str) -> None:
+        redis, key = await self._mark(name)
+        await redis.delete(key)
+
+    async def is_marked(self, name: str) -> bool:
+        redis, key = await self._mark(name)
+        return bool(await redis.exists(key))
+
+    async def _mark(self, name: str) -> tuple[Any, str]:
+        """The Redis client of the shard that holds the mark `name`, and its key there."""
+        layer = self._get_layer()
+        shard = layer._get_shard(name)
+        if shard._redis is None:
+            async with shard._lock:  # as the shard's own calls create its client
+                shard._ensure_redis()
+        return shard._redis, f"{layer.prefix}mark.{name}"
 
     async def receive(self, channel: str) -> dict[str, Any]:
         layer = self._get_layer()
