@@ -16,10 +16,19 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from jobs.models import ACTIVE_STATUSES, FINAL_STATUSES, Job, JobOutput, JobStatus, job_output_rows, job_rows
+from jobs.models import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    Job,
+    JobOutput,
+    JobStatus,
+    in_queue,
+    job_output_rows,
+    job_rows,
+)
 from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
-from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch
+from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch, slot_handover
 from jobs.selectors import job_get
 from registry.models import Process, WorkerCredential, WorkerSession
 from registry.protocol import ProtocolError
@@ -58,9 +67,22 @@ def job_create(
     return job
 
 
+def _slot_handover_annotations() -> dict[str, Any]:
+    """Whether the slot a job's end frees may go to a waiting job of its process in the end's
+    transaction (`slot_handover`): jobs of the process wait, and the session still provides it."""
+    provides = Process.providers.through.objects.filter(
+        workersession=OuterRef("session_id"), process=OuterRef("process_id")
+    )
+    return {
+        "process_jobs_waiting": Exists(Job.objects.filter(in_queue(), process=OuterRef("process_id"))),
+        "session_provides": Exists(provides),
+    }
+
+
 # The job a worker reports the end of, with what the end checks, in the statement that locks
-# it: its process's description (outputs must be declared there) and whether it has outputs
-# already (uploads). Each was a round trip of its own, in the transaction of every job's end.
+# it: its process's description (outputs must be declared there), whether it has outputs
+# already (uploads), and whether its slot may be handed over. Each was a round trip of its
+# own, in the transaction of every job's end.
 _ended_job_rows = Rows(
     Job,
     lambda: {
@@ -68,8 +90,10 @@ _ended_job_rows = Rows(
             Process.objects.filter(pk=OuterRef("process_id")).values("description")
         ),
         "has_outputs": Exists(JobOutput.objects.filter(job=OuterRef("pk"))),
+        **_slot_handover_annotations(),
     },
 )
+_failed_job_rows = Rows(Job, _slot_handover_annotations)
 
 
 def _reported_job(session: WorkerSession, job_id: str, *, rows: Rows[Job] = job_rows) -> Job | None:
@@ -127,12 +151,13 @@ def job_succeeded(
     outputs: dict[str, dict],
     outbox: Outbox,
     signal_results: bool = False,
-) -> None:
+) -> bool:
     """`signal_results`: the frame was small enough for its results to go with the signal of
-    the success; they go if all of them are values (an upload is read from the record)."""
+    the success; they go if all of them are values (an upload is read from the record).
+    Returns whether the slot the end freed went to a waiting job (`_finish`)."""
     job = _reported_job(session, job_id, rows=_ended_job_rows)
     if job is None:
-        return
+        return False
     declared = job.process_description.get("outputs", {})
     unknown = sorted(set(outputs) - set(declared))
     if unknown:
@@ -160,8 +185,9 @@ def job_succeeded(
         elif output.get("mediaType"):  # an upload the frame refers to (checked above)
             job.results.filter(output_id=output_id).update(media_type=output["mediaType"])
     all_values = len(values) == len(outputs)
-    _finish(
+    return _finish(
         job,
+        session,
         JobStatus.SUCCESSFUL,
         "Finished",
         outbox,
@@ -171,24 +197,29 @@ def job_succeeded(
 
 
 @transaction.atomic
-def job_failed(*, session: WorkerSession, job_id: str, error: dict[str, str], outbox: Outbox) -> None:
-    job = _reported_job(session, job_id)
+def job_failed(*, session: WorkerSession, job_id: str, error: dict[str, str], outbox: Outbox) -> bool:
+    """Returns whether the slot the end freed went to a waiting job (`_finish`)."""
+    job = _reported_job(session, job_id, rows=_failed_job_rows)
     if job is None:
-        return
+        return False
     job.error = {"title": error["title"], "detail": error.get("detail", "")}
-    _finish(job, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
+    return _finish(job, session, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
 
 
 def _finish(
     job: Job,
+    session: WorkerSession,
     status: str,
     message: str,
     outbox: Outbox,
     *,
     results: list[JobOutput] | None = None,
     inserting: Sequence[JobOutput] = (),
-) -> None:
-    """`inserting`: the outputs reported as values, written with the job's end (on PostgreSQL
+) -> bool:
+    """Ends the job (read with `_slot_handover_annotations`); returns whether the slot it
+    freed in `session` went to a waiting job of its process, in the same transaction.
+
+    `inserting`: the outputs reported as values, written with the job's end (on PostgreSQL
     in its statement)."""
     now = timezone.now()
     job.status = status
@@ -203,6 +234,9 @@ def _finish(
         inserting=(job_output_rows, inserting),
     )
     outbox.job_changed(job, results=results)
+    if not (job.process_jobs_waiting and job.session_provides):
+        return False
+    return slot_handover(session=session, process_id=job.process_id, outbox=outbox)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -41,31 +42,36 @@ FREES_A_SLOT = frozenset({"job.succeeded", "job.failed", "job.rejected"})
 
 @db_sync_to_async
 def _then_dispatch[T](
-    change: Callable[..., T], committed: Callable[[Outbox], None] | None = None
+    change: Callable[..., T],
+    committed: Callable[[Outbox], None] | None = None,
+    dispatch_after: Callable[[T], bool] = lambda result: True,
 ) -> tuple[T, Outbox]:
     """Makes a change, then dispatches the jobs it made possible, in one thread hop.
 
     `committed`, if given, is handed the change's signals once it is committed, before the
     dispatch looks at the queue; the outbox returned then holds only the dispatch's.
+    `dispatch_after(result)`: whether the change needs the dispatch.
     """
     outbox = Outbox()
     result = change(outbox=outbox)
     if committed is not None:
         committed(outbox)
         outbox = Outbox()
-    jobs_dispatch(outbox=outbox)
+    if dispatch_after(result):
+        jobs_dispatch(outbox=outbox)
     return result, outbox
 
 
-async def _write_end(job_id: str, report: Callable[..., None]) -> Outbox:
-    """Writes a report that ends a run, then dispatches to the slot it frees: status requests
-    of the job wait for the write, and they and the job's signals go on once it is committed,
-    while the dispatch looks at the queue. Returns the dispatch's outbox."""
+async def _write_end(job_id: str, report: Callable[..., bool | None]) -> Outbox:
+    """Writes a report that ends a run, then dispatches to the slot it frees unless the report
+    handed it over (returned True): status requests of the job wait for the write, and they
+    and the job's signals go on once it is committed, while the dispatch looks at the queue.
+    Returns the dispatch's outbox."""
     loop = asyncio.get_running_loop()
     with end_writing(job_id) as written:
         # Called on the database thread, with the end's outbox: back to the event loop.
         committed = partial(loop.call_soon_threadsafe, _written_and_signalled, written)
-        _, outbox = await _then_dispatch(report, committed)
+        _, outbox = await _then_dispatch(report, committed, dispatch_after=operator.not_)
     return outbox
 
 
