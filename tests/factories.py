@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
 
 from registry.services import credential_create
 
@@ -71,3 +72,15 @@ def hello(processes: list[dict] | None = None, capacity: int = 1, **extra: Any) 
         "processes": [ECHO] if processes is None else processes,
         **extra,
     }
+
+
+async def submitted(message: str = "hi") -> str:
+    """The id of an asynchronous execution of the echo, submitted through the API."""
+    response = await AsyncClient().post(
+        "/processes/echo/execution",
+        {"inputs": {"message": message}},
+        content_type="application/json",
+        headers={"Prefer": "respond-async"},
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["jobID"]

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient
 
 from jobs.models import Job
-from tests.factories import Communicator, application, receive, send
+from tests.factories import Communicator, application, receive, send, submitted
 from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,19 +19,9 @@ def browser(job_id: str, origin: bytes = b"http://localhost") -> Communicator:
     return Communicator(application, f"/ws/jobs/{job_id}/", headers=[(b"origin", origin)])
 
 
-async def submitted_job() -> str:
-    response = await AsyncClient().post(
-        "/processes/echo/execution",
-        {"inputs": {"message": "m"}},
-        content_type="application/json",
-        headers={"Prefer": "respond-async"},
-    )
-    return response.json()["jobID"]
-
-
 async def test_it_pushes_status_and_progress_as_the_worker_reports(connect_worker):
     ws, _ = await connect_worker()
-    job_id = await submitted_job()
+    job_id = await submitted()
     page = browser(job_id)
     connected, _ = await page.connect()
     assert connected
@@ -61,7 +51,7 @@ async def test_an_unknown_job_is_refused(transactional_db):
 
 async def test_another_users_job_is_refused_like_an_unknown_one(connect_worker):
     await connect_worker()
-    job_id = await submitted_job()
+    job_id = await submitted()
     owner = await db_sync_to_async(User.objects.create_user)("someone")
     await db_sync_to_async(Job.objects.filter(pk=job_id).update)(owner=owner)
     connected, code = await browser(job_id).connect()
@@ -70,6 +60,6 @@ async def test_another_users_job_is_refused_like_an_unknown_one(connect_worker):
 
 async def test_a_foreign_origin_is_refused(connect_worker):
     await connect_worker()
-    job_id = await submitted_job()
+    job_id = await submitted()
     connected, _ = await browser(job_id, origin=b"https://evil.example").connect()
     assert not connected

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from django.test import AsyncClient
 from django.utils import timezone
 
 from jobs import services
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox
 from registry import consumers
-from tests.factories import ECHO, receive, send, token_create
+from tests.factories import ECHO, receive, send, submitted, token_create
 from tests.scheduler_records import echo_process, running_job_create, session_create
 
 OUTPUTS = {"echo": {"value": "hi"}}
@@ -93,7 +92,7 @@ async def test_the_worker_gets_the_next_job_without_a_dispatch(connect_worker, m
         return dispatch(**kwargs)
 
     ws, _ = await connect_worker(await token_create(), processes=[ECHO])  # one slot
-    created = [await _submitted() for _ in range(2)]
+    created = [await submitted() for _ in range(2)]
     first = await receive(ws)
     assert first["job"] == created[0]
     monkeypatch.setattr(consumers, "jobs_dispatch", counted)
@@ -103,14 +102,3 @@ async def test_the_worker_gets_the_next_job_without_a_dispatch(connect_worker, m
     assert dispatches == 0
     statuses = [job.status async for job in Job.objects.filter(pk__in=created).order_by("created")]
     assert statuses == [JobStatus.SUCCESSFUL, JobStatus.ACCEPTED]
-
-
-async def _submitted() -> str:
-    response = await AsyncClient().post(
-        "/processes/echo/execution",
-        {"inputs": {"message": "hi"}},
-        content_type="application/json",
-        headers={"Prefer": "respond-async"},
-    )
-    assert response.status_code == 201, response.content
-    return response.json()["jobID"]

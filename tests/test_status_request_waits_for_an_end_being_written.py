@@ -15,7 +15,7 @@ from jobs import selectors as job_selectors
 from jobs.models import Job, JobStatus
 from jobs.waiting import job_watch
 from registry import consumers
-from tests.factories import ECHO, receive, send, token_create
+from tests.factories import ECHO, receive, send, submitted, token_create
 from tests.ogc_factories import job_make, provide
 from ums_site.db import db_sync_to_async
 
@@ -32,15 +32,8 @@ def _running_job() -> Job:
 
 async def _submitted(ws) -> str:
     """An asynchronous execution of the echo, sent to the worker on `ws`; the job's id."""
-    created = await AsyncClient().post(
-        "/processes/echo/execution",
-        {"inputs": {"message": "hi"}},
-        content_type="application/json",
-        headers={"Prefer": "respond-async"},
-    )
-    assert created.status_code == 201, created.content
-    job_id = (await receive(ws))["job"]
-    assert job_id == created.json()["jobID"]
+    job_id = await submitted()
+    assert (await receive(ws))["job"] == job_id
     return job_id
 
 
