@@ -67,6 +67,15 @@ def job_create(
     return job
 
 
+@dataclass(frozen=True)
+class JobEnd:
+    """What a worker's report of a job's end wrote: the job as it ended, and whether the slot
+    the end freed went to a waiting job in the same transaction (`slot_handover`)."""
+
+    job: Job
+    slot_handed_over: bool
+
+
 def _slot_handover_annotations() -> dict[str, Any]:
     """Whether the slot a job's end frees may go to a waiting job of its process in the end's
     transaction (`slot_handover`): jobs of the process wait, and the session still provides it."""
@@ -151,13 +160,13 @@ def job_succeeded(
     outputs: dict[str, dict],
     outbox: Outbox,
     signal_results: bool = False,
-) -> bool:
+) -> JobEnd | None:
     """`signal_results`: the frame was small enough for its results to go with the signal of
     the success; they go if all of them are values (an upload is read from the record).
-    Returns whether the slot the end freed went to a waiting job (`_finish`)."""
+    None for a late report, dropped."""
     job = _reported_job(session, job_id, rows=_ended_job_rows)
     if job is None:
-        return False
+        return None
     declared = job.process_description.get("outputs", {})
     unknown = sorted(set(outputs) - set(declared))
     if unknown:
@@ -197,11 +206,13 @@ def job_succeeded(
 
 
 @transaction.atomic
-def job_failed(*, session: WorkerSession, job_id: str, error: dict[str, str], outbox: Outbox) -> bool:
-    """Returns whether the slot the end freed went to a waiting job (`_finish`)."""
+def job_failed(
+    *, session: WorkerSession, job_id: str, error: dict[str, str], outbox: Outbox
+) -> JobEnd | None:
+    """None for a late report, dropped."""
     job = _reported_job(session, job_id, rows=_failed_job_rows)
     if job is None:
-        return False
+        return None
     job.error = {"title": error["title"], "detail": error.get("detail", "")}
     return _finish(job, session, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
 
@@ -215,9 +226,9 @@ def _finish(
     *,
     results: list[JobOutput] | None = None,
     inserting: Sequence[JobOutput] = (),
-) -> bool:
-    """Ends the job (read with `_slot_handover_annotations`); returns whether the slot it
-    freed in `session` went to a waiting job of its process, in the same transaction.
+) -> JobEnd:
+    """Ends the job (read with `_slot_handover_annotations`), and gives the slot it frees in
+    `session` to a waiting job of its process, in the same transaction, if one may take it.
 
     `inserting`: the outputs reported as values, written with the job's end (on PostgreSQL
     in its statement)."""
@@ -234,9 +245,12 @@ def _finish(
         inserting=(job_output_rows, inserting),
     )
     outbox.job_changed(job, results=results)
-    if not (job.process_jobs_waiting and job.session_provides):
-        return False
-    return slot_handover(session=session, process_id=job.process_id, outbox=outbox)
+    handed_over = (
+        job.process_jobs_waiting
+        and job.session_provides
+        and slot_handover(session=session, process_id=job.process_id, outbox=outbox)
+    )
+    return JobEnd(job, bool(handed_over))
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -30,9 +30,24 @@ POLL_SECONDS = 1.0
 # it (a stuck database), it answers from the record as it stands.
 END_WRITE_WAIT_SECONDS = 1.0
 
+
+@dataclass
+class _EndWrite:
+    """The write of a job's end that a worker reported to this process."""
+
+    over: asyncio.Event = field(default_factory=asyncio.Event)
+    # The job as the write left it, once committed, if the write ended it.
+    job: Job | None = None
+
+    def committed(self, job: Job | None) -> None:
+        """Called in the event loop once the write is committed (`job`: as written)."""
+        self.job = job if job is not None and job.is_final else None
+        self.over.set()
+
+
 # The ends of jobs that workers have reported to this process and that it is still writing,
 # by job id. Only the event loop's thread touches it.
-_ends_writing: dict[str, asyncio.Event] = {}
+_ends_writing: dict[str, _EndWrite] = {}
 
 
 @dataclass
@@ -116,63 +131,71 @@ async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
 
 
 @contextlib.contextmanager
-def end_writing(job_id: str) -> Iterator[Callable[[], None]]:
+def end_writing(job_id: str) -> Iterator[Callable[[Job | None], None]]:
     """Marks the end of a job, reported by its worker to this process, as being written until
-    the block ends or the function it gives is called (in the event loop), once committed.
+    the block ends or the function it gives is called (in the event loop), once committed,
+    with the job as written if the write ended it (status requests waiting answer it).
 
     The other instances see the mark too (on the Redis channel layer). An end that is not
     written after all (a report refused) is unmarked, and their status requests waiting for
     it are told to read the record again.
     """
     key = _job_key(job_id)
-    written = asyncio.Event()
+    write = _EndWrite()
     if key is None:
-        yield written.set
+        yield write.committed
         return
-    _ends_writing.setdefault(key, written)
+    _ends_writing.setdefault(key, write)
     layer = get_channel_layer()
     marking = None
     if _marks(layer):
         marking = in_background(_signal(layer.mark_set(_ending(key), END_WRITE_WAIT_SECONDS)))
     try:
-        yield written.set
+        yield write.committed
     finally:
-        if marking is not None and not written.is_set():
+        if marking is not None and not write.over.is_set():
             in_background(_end_dropped(layer, key, marking))
-        written.set()
-        if _ends_writing.get(key) is written:
+        write.over.set()
+        if _ends_writing.get(key) is write:
             del _ends_writing[key]
 
 
-async def end_written(job_id: str) -> None:
-    """Returns once no end of the job that this process holds is still being written.
+async def end_written(job_id: str) -> Job | None:
+    """Returns once no end of the job that this process holds is still being written: the
+    job as that write left it, if it ended the job, else None.
 
     A client polling a job would otherwise be told "running" while its end is being written
     here, a few milliseconds from the commit, and learn of it only at its next poll.
     """
-    written = _ends_writing.get(_job_key(job_id) or "")
-    if written is not None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(written.wait(), END_WRITE_WAIT_SECONDS)
+    write = _ends_writing.get(_job_key(job_id) or "")
+    if write is None:
+        return None
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(write.over.wait(), END_WRITE_WAIT_SECONDS)
+    return write.job
 
 
-async def job_read_settled(job_id: str, read: Callable[[], Job | None]) -> Job | None:
+async def job_read_settled(
+    job_id: str, read: Callable[[], Job | None], visible: Callable[[Job], bool]
+) -> Job | None:
     """`read()` of the job (on a database thread) once no end of it that this process holds
-    is being written, and again if its end came in while the first read ran.
+    is being written, and again if its end came in while the first read ran; an end written
+    meanwhile is answered as written, if `visible`, without reading it back.
 
     A poll and its job's end often reach the instance within a millisecond of each other: in
     the benchmark, in half of the polls that found a job unfinished, the worker's report of
     its end had come in during the read. Read again, the poll answers the end instead of
     sending the client back for another poll.
     """
-    await end_written(job_id)
+    if (written := await end_written(job_id)) is not None:
+        return written if visible(written) else None
     job = await db_sync_to_async(read)()
     key = _job_key(job_id)
     if job is None or job.is_final or key is None:
         return job
     if key in _ends_writing:
-        await end_written(job_id)
-        return await db_sync_to_async(read)()
+        written = await end_written(job_id)  # of the job just read: visible
+        return written if written is not None else await db_sync_to_async(read)()
     layer = get_channel_layer()
     if _marks(layer) and await _is_marked(layer, key):
         return await _read_after_end_elsewhere(layer, key, read)

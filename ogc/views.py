@@ -244,7 +244,11 @@ class JobView(EncodingsMixin, AsyncAPIView):
     @ogc_operation("getStatus", "statusInfo", "The status of the job")
     async def get(self, request, job_id: str):
         # An end this instance holds is answered, not "running".
-        job = await job_read_settled(job_id, partial(job_selectors.job_get_visible, job_id, request.user))
+        job = await job_read_settled(
+            job_id,
+            partial(job_selectors.job_get_visible, job_id, request.user),
+            partial(job_selectors.job_visible_to, user=request.user),
+        )
         if job is None:
             raise no_such_job(job_id)
         return Response(StatusInfoSerializer(job, context={"base": base_url(request)}).data)

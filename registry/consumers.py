@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import operator
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -15,8 +14,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from jobs import services as job_services
+from jobs.models import Job
 from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver, outbox_deliver_soon
 from jobs.scheduler import jobs_dispatch, session_end
+from jobs.services import JobEnd
 from jobs.waiting import end_writing
 from registry import services
 from registry.models import WorkerSession
@@ -43,41 +44,46 @@ FREES_A_SLOT = frozenset({"job.succeeded", "job.failed", "job.rejected"})
 @db_sync_to_async
 def _then_dispatch[T](
     change: Callable[..., T],
-    committed: Callable[[Outbox], None] | None = None,
+    committed: Callable[[T, Outbox], None] | None = None,
     dispatch_after: Callable[[T], bool] = lambda result: True,
 ) -> tuple[T, Outbox]:
     """Makes a change, then dispatches the jobs it made possible, in one thread hop.
 
-    `committed`, if given, is handed the change's signals once it is committed, before the
-    dispatch looks at the queue; the outbox returned then holds only the dispatch's.
-    `dispatch_after(result)`: whether the change needs the dispatch.
+    `committed`, if given, is handed the change's result and signals once it is committed,
+    before the dispatch looks at the queue; the outbox returned then holds only the
+    dispatch's. `dispatch_after(result)`: whether the change needs the dispatch.
     """
     outbox = Outbox()
     result = change(outbox=outbox)
     if committed is not None:
-        committed(outbox)
+        committed(result, outbox)
         outbox = Outbox()
     if dispatch_after(result):
         jobs_dispatch(outbox=outbox)
     return result, outbox
 
 
-async def _write_end(job_id: str, report: Callable[..., bool | None]) -> Outbox:
+async def _write_end(job_id: str, report: Callable[..., JobEnd | None]) -> Outbox:
     """Writes a report that ends a run, then dispatches to the slot it frees unless the report
-    handed it over (returned True): status requests of the job wait for the write, and they
-    and the job's signals go on once it is committed, while the dispatch looks at the queue.
-    Returns the dispatch's outbox."""
+    handed it over: status requests of the job wait for the write, and they and the job's
+    signals go on once it is committed, while the dispatch looks at the queue. Returns the
+    dispatch's outbox."""
     loop = asyncio.get_running_loop()
     with end_writing(job_id) as written:
         # Called on the database thread, with the end's outbox: back to the event loop.
         committed = partial(loop.call_soon_threadsafe, _written_and_signalled, written)
-        _, outbox = await _then_dispatch(report, committed, dispatch_after=operator.not_)
+        _, outbox = await _then_dispatch(report, committed, dispatch_after=_slot_left_free)
     return outbox
 
 
-def _written_and_signalled(written: Callable[[], None], outbox: Outbox) -> None:
-    written()
+def _written_and_signalled(written: Callable[[Job | None], None], end: JobEnd | None, outbox: Outbox) -> None:
+    written(end.job if end is not None else None)
     outbox_deliver_soon(outbox)
+
+
+def _slot_left_free(end: JobEnd | None) -> bool:
+    """Whether a report that ends a run (a rejection: None) leaves its slot to the dispatch."""
+    return end is None or not end.slot_handed_over
 
 
 class WorkerConsumer(AsyncWebsocketConsumer):

@@ -34,7 +34,9 @@ def _execute_frames(outbox: Outbox) -> list[str]:
 def test_a_success_hands_its_slot_to_the_oldest_waiting_job():
     session, running, (oldest, younger) = _session_with_backlog()
     outbox = Outbox()
-    assert services.job_succeeded(session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox)
+    assert services.job_succeeded(
+        session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox
+    ).slot_handed_over
     oldest.refresh_from_db()
     assert (oldest.session_id, oldest.attempts, oldest.status) == (session.pk, 1, JobStatus.ACCEPTED)
     assert oldest.dispatched is not None and oldest.last_credential_id == session.credential_id
@@ -47,7 +49,8 @@ def test_a_failure_hands_its_slot_over_too():
     session, running, (oldest, _) = _session_with_backlog()
     outbox = Outbox()
     error = {"title": "Model diverged"}
-    assert services.job_failed(session=session, job_id=str(running.pk), error=error, outbox=outbox)
+    end = services.job_failed(session=session, job_id=str(running.pk), error=error, outbox=outbox)
+    assert end is not None and end.slot_handed_over
     assert Job.objects.get(pk=oldest.pk).session_id == session.pk
     assert Job.objects.get(pk=running.pk).status == JobStatus.FAILED
 
@@ -58,7 +61,9 @@ def test_a_job_the_session_gave_back_moments_ago_is_not_handed_its_slot(settings
     session, running, (oldest, _) = _session_with_backlog()
     Job.objects.filter(pk=oldest.pk).update(previous_session_id=session.pk, requeued=timezone.now())
     outbox = Outbox()
-    assert not services.job_succeeded(session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox)
+    assert not services.job_succeeded(
+        session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox
+    ).slot_handed_over
     assert not Job.objects.filter(session=session, status=JobStatus.ACCEPTED).exists()
     assert _execute_frames(outbox) == []
 
@@ -68,7 +73,9 @@ def test_a_session_no_longer_providing_the_process_is_not_handed_its_jobs():
     session, running, _ = _session_with_backlog()
     echo_process().providers.remove(session)
     outbox = Outbox()
-    assert not services.job_succeeded(session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox)
+    assert not services.job_succeeded(
+        session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox
+    ).slot_handed_over
     assert _execute_frames(outbox) == []
 
 
@@ -77,7 +84,9 @@ def test_without_waiting_jobs_nothing_is_handed_over():
     session = session_create()
     running = running_job_create(session)
     outbox = Outbox()
-    assert not services.job_succeeded(session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox)
+    assert not services.job_succeeded(
+        session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox
+    ).slot_handed_over
     assert _execute_frames(outbox) == []
 
 

@@ -110,7 +110,7 @@ async def test_writing_an_end_marks_it_for_the_other_instances(other_instance):
     job_id = str(uuid.uuid4())
     with jobs.waiting.end_writing(job_id.upper()) as written:
         await _until(lambda: other_instance.is_marked(f"ending.{job_id}"))
-        written()
+        written(None)
     await asyncio.sleep(SETTLE_SECONDS)  # a written end stays marked: its signal is on its way
     assert await other_instance.is_marked(f"ending.{job_id}")
 

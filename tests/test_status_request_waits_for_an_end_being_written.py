@@ -53,6 +53,28 @@ async def test_it_answers_the_end_being_written():
     assert await asyncio.wait_for(request, 5) == JobStatus.SUCCESSFUL
 
 
+async def test_it_answers_the_end_as_written_without_reading_it_back():
+    job = await db_sync_to_async(_running_job)()
+    with jobs.waiting.end_writing(str(job.pk)) as written:
+        request = asyncio.create_task(_status(job.pk))
+        await asyncio.sleep(SETTLE_SECONDS)
+        job.status = JobStatus.SUCCESSFUL  # as the write left it; the record is left running
+        written(job)
+    assert await asyncio.wait_for(request, 5) == JobStatus.SUCCESSFUL
+
+
+async def test_an_end_written_of_someone_elses_job_is_not_shown(django_user_model):
+    job = await db_sync_to_async(_running_job)()
+    owner = await django_user_model.objects.acreate(username="owner")
+    await Job.objects.filter(pk=job.pk).aupdate(owner=owner)
+    with jobs.waiting.end_writing(str(job.pk)) as written:
+        request = asyncio.create_task(AsyncClient().get(f"/jobs/{job.pk}"))
+        await asyncio.sleep(SETTLE_SECONDS)
+        job.owner, job.status = owner, JobStatus.SUCCESSFUL
+        written(job)
+    assert (await asyncio.wait_for(request, 5)).status_code == 404
+
+
 async def test_it_answers_an_end_that_came_in_during_its_read(monkeypatch):
     job = await db_sync_to_async(_running_job)()
     loop = asyncio.get_running_loop()
