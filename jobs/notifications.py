@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from channels.layers import get_channel_layer
 
 from jobs.callbacks import callback_enqueue, callbacks_kick
+from jobs.models import Job
 
 if TYPE_CHECKING:
     from jobs.models import JobOutput
 
 logger = logging.getLogger(__name__)
 
-# Deliveries under way in tasks of their own (the event loop keeps only weak references).
+# Signalling under way in tasks of their own (the event loop keeps only weak references).
 _deliveries: set[asyncio.Task] = set()
 
 
@@ -44,6 +47,30 @@ def job_look_message(job_id: object) -> dict[str, Any]:
     return {"type": "job.changed", "job": str(job_id)}
 
 
+# The fields of a job's status document besides id, status and progress, which the signal
+# of its end carries: a status request waiting for that end on another instance answers from
+# it, without reading the job back.
+_STATE_FIELDS = ("process_id", "message", "owner_id")
+_STATE_TIMES = ("created", "started", "finished", "updated")
+
+
+def _final_state(job: Job) -> dict[str, Any]:
+    state = {name: getattr(job, name) for name in _STATE_FIELDS}
+    times = {name: value.isoformat() if (value := getattr(job, name)) else None for name in _STATE_TIMES}
+    return state | times
+
+
+def job_from_signal(message: dict[str, Any]) -> Job | None:
+    """The ended job as its signal describes it (not saved), if it does."""
+    state = message.get("state")
+    if state is None:
+        return None
+    fields = {name: state[name] for name in _STATE_FIELDS}
+    times = {name: datetime.fromisoformat(text) if (text := state[name]) else None for name in _STATE_TIMES}
+    status = {"status": message["status"], "progress": message["progress"]}
+    return Job(id=uuid.UUID(message["job"]), **status, **fields, **times)
+
+
 @dataclass
 class Outbox:
     to_channels: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -59,6 +86,8 @@ class Outbox:
         # Callbacks are the durable part of the outbox: recorded in the change's transaction.
         self.callbacks |= callback_enqueue(job)
         message = {"type": "job.changed", "job": str(job.id), "status": job.status, "progress": job.progress}
+        if job.is_final:
+            message["state"] = _final_state(job)
         if results is not None:
             message["results"] = [[output.output_id, output.media_type, output.value] for output in results]
         self.to_groups.append((job_group(job.id), message))
@@ -91,8 +120,15 @@ def outbox_deliver_soon(outbox: Outbox) -> None:
         in_background(outbox_deliver(outbox))
 
 
+async def background_settled() -> None:
+    """Returns once the deliveries under way are done (tests, before they look at the layer)."""
+    while _deliveries:
+        await asyncio.gather(*_deliveries, return_exceptions=True)
+
+
 def in_background(signalling: Coroutine[Any, Any, None]) -> asyncio.Task:
-    """Runs a signal's delivery in a task of its own, kept until it is done."""
+    """Runs signalling (a delivery, a mark, the end of a watch) in a task of its own, kept
+    until it is done."""
     task = asyncio.ensure_future(signalling)
     _deliveries.add(task)
     task.add_done_callback(_deliveries.discard)

@@ -108,7 +108,11 @@ def slot_handover(*, session: WorkerSession, process_id: str, outbox: Outbox) ->
     With a backlog, a job's end and the dispatch to the slot it freed were two transactions
     and eleven round trips on PostgreSQL. Here the session is neither locked nor its jobs
     counted: the end and the assignment commit together, so the session never holds more
-    active jobs than a dispatcher counted under its lock.
+    active jobs than a dispatcher counted under its lock. Nor does it wait for a session's
+    end on another instance (a sweep that found its heartbeats stopped) to commit: a job
+    handed over then may stay with the ended session after its jobs were requeued, until the
+    next sweep requeues it (`_requeue_orphaned`). A handover after such an end commits finds
+    the session no longer providing the process (the end clears them), and leaves the slot.
     """
     now = timezone.now()
     waiting = _waiting_jobs((process_id,), 1)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from jobs.models import FINAL_STATUSES
-from jobs.notifications import in_background, job_group, job_look_message
+from jobs.notifications import in_background, job_from_signal, job_group, job_look_message
 from ums_site.db import db_sync_to_async
 
 if TYPE_CHECKING:
@@ -126,8 +126,15 @@ async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
     try:
         yield watch
     finally:
-        await layer.group_discard(group, channel)
-        await watch.close()
+        # Once the wait is over nothing waits for its end: on Redis, leaving the group is a
+        # round trip (UNSUBSCRIBE), which the answer of a synchronous execution or a status
+        # request waited for.
+        in_background(_watch_end(layer, group, watch))
+
+
+async def _watch_end(layer: BaseChannelLayer, group: str, watch: JobWatch) -> None:
+    await layer.group_discard(group, watch.channel)
+    await watch.close()
 
 
 @contextlib.contextmanager
@@ -198,16 +205,16 @@ async def job_read_settled(
         return written if written is not None else await db_sync_to_async(read)()
     layer = get_channel_layer()
     if _marks(layer) and await _is_marked(layer, key):
-        return await _read_after_end_elsewhere(layer, key, read)
+        return await _read_after_end_elsewhere(layer, key, read, visible)
     return job
 
 
 async def _read_after_end_elsewhere(
-    layer: BaseChannelLayer, key: str, read: Callable[[], Job | None]
+    layer: BaseChannelLayer, key: str, read: Callable[[], Job | None], visible: Callable[[Job], bool]
 ) -> Job | None:
     """`read()` once the write of the job's end that another instance marked is over
     (committed, refused, or a report that put the job back in the queue), or after
-    END_WRITE_WAIT_SECONDS.
+    END_WRITE_WAIT_SECONDS; an end is answered from its signal, if `visible`.
 
     With several instances behind a load balancer, half of the status requests reach an
     instance other than the one holding the job's worker socket: in the benchmark, only 11 %
@@ -218,7 +225,10 @@ async def _read_after_end_elsewhere(
         job, marked = await asyncio.gather(db_sync_to_async(read)(), _is_marked(layer, key))
         if job is None or job.is_final or not marked:
             return job
-        await watch.signal(time.monotonic() + END_WRITE_WAIT_SECONDS)
+        signal = await watch.signal(time.monotonic() + END_WRITE_WAIT_SECONDS)
+        ended = job_from_signal(signal) if signal is not None else None
+        if ended is not None:
+            return ended if visible(ended) else None
         return await db_sync_to_async(read)()
 
 

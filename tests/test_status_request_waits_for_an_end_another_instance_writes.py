@@ -12,10 +12,11 @@ import pytest
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import AsyncClient
+from django.utils import timezone
 
 import jobs.waiting
 from jobs.models import Job, JobStatus
-from jobs.notifications import job_group
+from jobs.notifications import Outbox, job_group
 from tests.ogc_factories import job_make, provide
 from tests.redis_layers import layer_new
 from ums_site.channel_layer import LocalFirstPubSubChannelLayer
@@ -72,6 +73,29 @@ async def test_it_answers_the_end_another_instance_writes(other_instance):
     changed = {"type": "job.changed", "job": str(job.pk), "status": "successful", "progress": 100}
     await other_instance.group_send(job_group(job.pk), changed)
     assert await asyncio.wait_for(request, 5) == JobStatus.SUCCESSFUL
+
+
+async def test_it_answers_the_end_from_its_signal_without_reading_it_back(other_instance):
+    job = await db_sync_to_async(_running_job)()
+    request = await _waiting_status(job, other_instance)
+    job.status, job.finished = JobStatus.SUCCESSFUL, timezone.now()  # the record is left running
+    outbox = Outbox()
+    outbox.job_changed(job)
+    await other_instance.group_send(*outbox.to_groups[0])
+    assert await asyncio.wait_for(request, 5) == JobStatus.SUCCESSFUL
+
+
+async def test_an_end_signalled_of_someone_elses_job_is_not_shown(other_instance, django_user_model):
+    job = await db_sync_to_async(_running_job)()
+    owner = await django_user_model.objects.acreate(username="owner")
+    await other_instance.mark_set(f"ending.{job.pk}", 60)
+    request = asyncio.create_task(AsyncClient().get(f"/jobs/{job.pk}"))
+    await asyncio.sleep(SETTLE_SECONDS)
+    job.status, job.owner = JobStatus.FAILED, owner
+    outbox = Outbox()
+    outbox.job_changed(job)
+    await other_instance.group_send(*outbox.to_groups[0])
+    assert (await asyncio.wait_for(request, 5)).status_code == 404
 
 
 async def test_a_refused_end_answers_the_record_at_once(other_instance):

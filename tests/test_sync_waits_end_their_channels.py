@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from channels.layers import get_channel_layer
 
-from jobs.notifications import job_group
+from jobs.notifications import background_settled, job_group
 from jobs.waiting import job_watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,6 +22,7 @@ async def test_a_watch_leaves_no_channel_behind():
     before = set(layer.channels)
     async with job_watch(uuid.uuid4()) as watch:
         assert await watch.until_final(lambda: None, 0.05) is None
+    await background_settled()  # the watch ends after the answer it waited for
     assert set(layer.channels) == before
 
 
@@ -52,3 +53,21 @@ async def test_a_signal_after_looks_on_timeout_wakes_the_wait(monkeypatch):
         signalled.set()
         await layer.group_send(job_group(job_id), {"type": "job.changed", "status": "successful"})
         assert await asyncio.wait_for(waiting, 5) == "final"
+
+
+async def test_the_answer_does_not_wait_for_the_watch_to_end(monkeypatch):
+    """Leaving the job's group is a round trip to Redis: it runs after the wait is over."""
+    layer = get_channel_layer()
+    release = asyncio.Event()
+    discard = layer.group_discard
+
+    async def held_discard(group: str, channel: str) -> None:
+        await release.wait()
+        await discard(group, channel)
+
+    monkeypatch.setattr(layer, "group_discard", held_discard)
+    async with asyncio.timeout(5):
+        async with job_watch(uuid.uuid4()) as watch:
+            assert await watch.until_final(lambda: None, 0.05) is None
+    release.set()
+    await background_settled()
