@@ -23,6 +23,8 @@ class JobStatus(models.TextChoices):
 
 ACTIVE_STATUSES = (JobStatus.ACCEPTED, JobStatus.RUNNING)
 FINAL_STATUSES = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
+# The times a job's status document (statusInfo) gives, when they are known.
+STATUS_TIMES = ("created", "started", "finished", "updated")
 
 
 def in_queue() -> Q:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import get_channel_layer
 
 from jobs.callbacks import callback_enqueue, callbacks_kick
-from jobs.models import Job
+from jobs.models import STATUS_TIMES, Job
 
 if TYPE_CHECKING:
     from jobs.models import JobOutput
@@ -51,12 +51,11 @@ def job_look_message(job_id: object) -> dict[str, Any]:
 # of its end carries: a status request waiting for that end on another instance answers from
 # it, without reading the job back.
 _STATE_FIELDS = ("process_id", "message", "owner_id")
-_STATE_TIMES = ("created", "started", "finished", "updated")
 
 
 def _final_state(job: Job) -> dict[str, Any]:
     state = {name: getattr(job, name) for name in _STATE_FIELDS}
-    times = {name: value.isoformat() if (value := getattr(job, name)) else None for name in _STATE_TIMES}
+    times = {name: value.isoformat() if (value := getattr(job, name)) else None for name in STATUS_TIMES}
     return state | times
 
 
@@ -66,7 +65,7 @@ def job_from_signal(message: dict[str, Any]) -> Job | None:
     if state is None:
         return None
     fields = {name: state[name] for name in _STATE_FIELDS}
-    times = {name: datetime.fromisoformat(text) if (text := state[name]) else None for name in _STATE_TIMES}
+    times = {name: datetime.fromisoformat(text) if (text := state[name]) else None for name in STATUS_TIMES}
     status = {"status": message["status"], "progress": message["progress"]}
     return Job(id=uuid.UUID(message["job"]), **status, **fields, **times)
 

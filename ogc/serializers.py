@@ -11,14 +11,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from jobs.models import Job, JobStatus
+from jobs.models import STATUS_TIMES, Job, JobStatus
 from ogc.links import REL_EXECUTE, REL_PROCESS_DESC, REL_RESULTS, link, self_links
 from registry.models import Process
 
 SUMMARY_FIELDS = ("title", "description", "keywords", "metadata", "jobControlOptions", "outputTransmission")
-
-
-STATUS_TIMES = ("created", "started", "finished", "updated")
 
 
 class StatusInfoSerializer(serializers.BaseSerializer):
