@@ -40,8 +40,9 @@ class _EndWrite:
     job: Job | None = None
 
     def committed(self, job: Job | None) -> None:
-        """Called in the event loop once the write is committed (`job`: as written)."""
-        self.job = job if job is not None and job.is_final else None
+        """Called in the event loop once the write is committed (`job`: as the write ended
+        it; None if it did not end it)."""
+        self.job = job
         self.over.set()
 
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 import jobs.waiting
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox, job_group
-from tests.ogc_factories import job_make, provide
 from tests.redis_layers import layer_new
+from tests.status_waits import SETTLE_SECONDS, running_job, status_of
 from ums_site.channel_layer import LocalFirstPubSubChannelLayer
 from ums_site.db import db_sync_to_async
 
@@ -26,9 +26,6 @@ pytestmark = [
     pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL"),
     pytest.mark.django_db(transaction=True),
 ]
-
-# Long enough for a request that did not wait to have answered on a busy machine.
-SETTLE_SECONDS = 0.2
 
 
 @pytest.fixture
@@ -46,28 +43,17 @@ def long_bound(monkeypatch):
     monkeypatch.setattr(jobs.waiting, "END_WRITE_WAIT_SECONDS", 60)
 
 
-def _running_job() -> Job:
-    provide()
-    return job_make(status=JobStatus.RUNNING)
-
-
-async def _status(job_id: object) -> str:
-    response = await AsyncClient().get(f"/jobs/{job_id}")
-    assert response.status_code == 200, response.content
-    return response.json()["status"]
-
-
 async def _waiting_status(job: Job, other_instance: LocalFirstPubSubChannelLayer) -> asyncio.Task:
     """A status request of `job`, waiting for the end the other instance marked."""
     await other_instance.mark_set(f"ending.{job.pk}", 60)
-    request = asyncio.create_task(_status(job.pk))
+    request = asyncio.create_task(status_of(job.pk))
     await asyncio.sleep(SETTLE_SECONDS)
     assert not request.done()
     return request
 
 
 async def test_it_answers_the_end_another_instance_writes(other_instance):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     request = await _waiting_status(job, other_instance)
     await Job.objects.filter(pk=job.pk).aupdate(status=JobStatus.SUCCESSFUL)
     changed = {"type": "job.changed", "job": str(job.pk), "status": "successful", "progress": 100}
@@ -76,7 +62,7 @@ async def test_it_answers_the_end_another_instance_writes(other_instance):
 
 
 async def test_it_answers_the_end_from_its_signal_without_reading_it_back(other_instance):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     request = await _waiting_status(job, other_instance)
     job.status, job.finished = JobStatus.SUCCESSFUL, timezone.now()  # the record is left running
     outbox = Outbox()
@@ -86,7 +72,7 @@ async def test_it_answers_the_end_from_its_signal_without_reading_it_back(other_
 
 
 async def test_an_end_signalled_of_someone_elses_job_is_not_shown(other_instance, django_user_model):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     owner = await django_user_model.objects.acreate(username="owner")
     await other_instance.mark_set(f"ending.{job.pk}", 60)
     request = asyncio.create_task(AsyncClient().get(f"/jobs/{job.pk}"))
@@ -99,7 +85,7 @@ async def test_an_end_signalled_of_someone_elses_job_is_not_shown(other_instance
 
 
 async def test_a_refused_end_answers_the_record_at_once(other_instance):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     request = await _waiting_status(job, other_instance)
     await other_instance.mark_clear(f"ending.{job.pk}")
     await other_instance.group_send(job_group(job.pk), {"type": "job.changed", "job": str(job.pk)})
@@ -107,7 +93,7 @@ async def test_a_refused_end_answers_the_record_at_once(other_instance):
 
 
 async def test_it_does_not_wait_for_an_end_unmarked_before_it_listened(other_instance, monkeypatch):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     look = jobs.waiting._is_marked
     looks = 0
 
@@ -120,14 +106,14 @@ async def test_it_does_not_wait_for_an_end_unmarked_before_it_listened(other_ins
 
     await other_instance.mark_set(f"ending.{job.pk}", 60)
     monkeypatch.setattr(jobs.waiting, "_is_marked", unmarked_after_the_first_look)
-    assert await asyncio.wait_for(_status(job.pk), 5) == JobStatus.RUNNING
+    assert await asyncio.wait_for(status_of(job.pk), 5) == JobStatus.RUNNING
     assert looks == 2
 
 
 async def test_an_unmarked_job_does_not_wait(other_instance):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     await other_instance.mark_set(f"ending.{uuid.uuid4()}", 60)
-    assert await asyncio.wait_for(_status(job.pk), 5) == JobStatus.RUNNING
+    assert await asyncio.wait_for(status_of(job.pk), 5) == JobStatus.RUNNING
 
 
 async def test_writing_an_end_marks_it_for_the_other_instances(other_instance):

@@ -16,18 +16,10 @@ from jobs.models import Job, JobStatus
 from jobs.waiting import job_watch
 from registry import consumers
 from tests.factories import ECHO, receive, send, submitted, token_create
-from tests.ogc_factories import job_make, provide
+from tests.status_waits import SETTLE_SECONDS, running_job, status_of
 from ums_site.db import db_sync_to_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# Long enough for a request that did not wait to have answered on a busy machine.
-SETTLE_SECONDS = 0.2
-
-
-def _running_job() -> Job:
-    provide()
-    return job_make(status=JobStatus.RUNNING)
 
 
 async def _submitted(ws) -> str:
@@ -37,16 +29,10 @@ async def _submitted(ws) -> str:
     return job_id
 
 
-async def _status(job_id: object) -> str:
-    response = await AsyncClient().get(f"/jobs/{job_id}")
-    assert response.status_code == 200, response.content
-    return response.json()["status"]
-
-
 async def test_it_answers_the_end_being_written():
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     with jobs.waiting.end_writing(str(job.pk)):
-        request = asyncio.create_task(_status(job.pk))
+        request = asyncio.create_task(status_of(job.pk))
         await asyncio.sleep(SETTLE_SECONDS)
         assert not request.done()
         await Job.objects.filter(pk=job.pk).aupdate(status=JobStatus.SUCCESSFUL)
@@ -54,9 +40,9 @@ async def test_it_answers_the_end_being_written():
 
 
 async def test_it_answers_the_end_as_written_without_reading_it_back():
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     with jobs.waiting.end_writing(str(job.pk)) as written:
-        request = asyncio.create_task(_status(job.pk))
+        request = asyncio.create_task(status_of(job.pk))
         await asyncio.sleep(SETTLE_SECONDS)
         job.status = JobStatus.SUCCESSFUL  # as the write left it; the record is left running
         written(job)
@@ -64,7 +50,7 @@ async def test_it_answers_the_end_as_written_without_reading_it_back():
 
 
 async def test_an_end_written_of_someone_elses_job_is_not_shown(django_user_model):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     owner = await django_user_model.objects.acreate(username="owner")
     await Job.objects.filter(pk=job.pk).aupdate(owner=owner)
     with jobs.waiting.end_writing(str(job.pk)) as written:
@@ -76,7 +62,7 @@ async def test_an_end_written_of_someone_elses_job_is_not_shown(django_user_mode
 
 
 async def test_it_answers_an_end_that_came_in_during_its_read(monkeypatch):
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     loop = asyncio.get_running_loop()
     writing = jobs.waiting.end_writing(str(job.pk))
     read = job_selectors.job_get_visible
@@ -89,7 +75,7 @@ async def test_it_answers_an_end_that_came_in_during_its_read(monkeypatch):
         return found
 
     monkeypatch.setattr(job_selectors, "job_get_visible", read_as_the_end_comes_in)
-    request = asyncio.create_task(_status(job.pk))
+    request = asyncio.create_task(status_of(job.pk))
     await asyncio.sleep(SETTLE_SECONDS)
     assert not request.done()
     await Job.objects.filter(pk=job.pk).aupdate(status=JobStatus.SUCCESSFUL)
@@ -108,9 +94,9 @@ async def test_any_spelling_of_the_job_id_waits():
 
 async def test_it_waits_no_longer_than_its_bound(monkeypatch):
     monkeypatch.setattr(jobs.waiting, "END_WRITE_WAIT_SECONDS", 0.05)
-    job = await db_sync_to_async(_running_job)()
+    job = await db_sync_to_async(running_job)()
     with jobs.waiting.end_writing(str(job.pk)):  # a write that never ends
-        assert await asyncio.wait_for(_status(job.pk), 5) == JobStatus.RUNNING
+        assert await asyncio.wait_for(status_of(job.pk), 5) == JobStatus.RUNNING
 
 
 async def test_other_jobs_and_malformed_ids_do_not_wait():
@@ -141,7 +127,7 @@ async def test_the_end_is_writing_until_the_report_is_written(connect_worker, mo
     assert not waiting.done()
     release.set()
     await asyncio.wait_for(waiting, 5)
-    assert await _status(job_id) == JobStatus.SUCCESSFUL
+    assert await status_of(job_id) == JobStatus.SUCCESSFUL
 
 
 async def test_the_end_goes_on_while_the_dispatch_looks_at_the_queue(connect_worker, monkeypatch):
