@@ -60,19 +60,27 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
 _queue_look = CompiledQuery(lambda: Job.objects.filter(in_queue()).order_by()[:1])
 
 
-def jobs_assign(*, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None) -> int:
+def jobs_assign(
+    *, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None, recount: bool = True
+) -> int:
     """`jobs_dispatch` without its first look at the queue, for a caller creating a job
     (`queued`, not saved yet, in the caller's transaction): the waiting jobs of its process,
     then it, are offered to the sessions that provide it. The caller saves it afterwards,
     assigned or not: one INSERT, where saving it first took an UPDATE more. Jobs of other
     processes found no free session when they were queued or when a slot last freed; the
-    sweep offers them too."""
+    sweep offers them too.
+
+    `recount=False` (with `queued`): unless jobs wait, the free slots are as the look that
+    locked the sessions saw them, without counting them again; the caller then saves `queued`
+    only if its slot is still free (`slot_free_condition`). The look may predate a commit the
+    lock waited for, on PostgreSQL: a dispatcher's that took the slot.
+    """
     now = timezone.now()
     process_ids = None if queued is None else (queued.process_id,)
     # Inside a caller's transaction (job creation, reports) a savepoint would buy nothing:
     # an error here rolls the whole change back anyway.
     with transaction.atomic(savepoint=False):
-        sessions, free = _free_capacity(process_ids)
+        sessions, free = _free_capacity(process_ids, recount=recount or queued is None)
         if not free:
             return 0
         # The sessions found provide the queued job's process (no need to ask which), and
@@ -191,13 +199,14 @@ def _may_take(session_id, job: Job, now) -> bool:
 
 
 # The live sessions with free slots (that provide one of `process_ids`, unless None), locked
-# in a fixed order so that concurrent dispatchers cannot deadlock. Compiled once per list of
-# processes (the ORM took 0.7 ms to build it, more than the database takes to run it). The
-# count reads the `job_session_status` index.
+# in a fixed order so that concurrent dispatchers cannot deadlock, each with its `active`
+# jobs as the statement saw them. Compiled once per list of processes (the ORM took 0.7 ms to
+# build it, more than the database takes to run it). The count reads the `job_session_status`
+# index.
 _sessions_with_free_slots_lock = CompiledQuery(
     lambda process_ids: (
         _of_providers(WorkerSession.objects.live(), process_ids)
-        .alias(
+        .annotate(
             active=Coalesce(
                 Subquery(
                     Job.objects.filter(session=OuterRef("pk"), status__in=ACTIVE_STATUSES)
@@ -227,18 +236,35 @@ def _of_providers(sessions: QuerySet[WorkerSession], process_ids: tuple[str, ...
     return sessions.filter(Exists(provides)).annotate(jobs_waiting=Exists(waiting))
 
 
-def _free_capacity(process_ids: tuple[str, ...] | None = None) -> tuple[dict, dict]:
+def _free_capacity(process_ids: tuple[str, ...] | None = None, *, recount: bool = True) -> tuple[dict, dict]:
     """The live sessions with free job slots (providing one of `process_ids`, unless None), and
-    how many, counted under a lock on their rows."""
+    how many, counted under a lock on their rows (unless `recount` is False and no jobs of
+    those processes wait: then as the look that locked them saw them)."""
     # Lock the sessions that look free, then count again: the lock waits for another
     # dispatcher's commit, but the look was made before it (on PostgreSQL a new statement
     # sees that commit).
     locked = {session.pk: session for session in _sessions_with_free_slots_lock(process_ids)}
     if not locked:
         return {}, {}
-    active = _active_counts(list(locked))
+    if recount or any(session.jobs_waiting for session in locked.values()):
+        active = _active_counts(list(locked))
+    else:
+        active = {pk: session.active for pk, session in locked.items()}
     free = {pk: session.capacity - active.get(pk, 0) for pk, session in locked.items()}
     return locked, {pk: slots for pk, slots in free.items() if slots > 0}
+
+
+def slot_free_condition(session: WorkerSession) -> tuple[str, list]:
+    """SQL that holds while `session` has a free slot (the jobs a statement counts), with its
+    parameters: the condition of a job's INSERT assigned on the look of `jobs_assign(recount=False)`."""
+    key = WorkerSession._meta.pk.get_db_prep_value(session.pk, connection)
+    return f"({_active_count_sql()}) < %s", [key, session.capacity]
+
+
+def _active_count_sql() -> str:
+    """The number of active jobs of the session given as parameter (`job_session_status` index)."""
+    table, session, status = _job_columns()
+    return f"SELECT COUNT(*) FROM {table} WHERE {session} = %s AND {status} IN ({_active_literals()})"
 
 
 # The next two queries run on every dispatch with a list of sessions, which the ORM would
@@ -247,22 +273,26 @@ def _free_capacity(process_ids: tuple[str, ...] | None = None) -> tuple[dict, di
 
 def _active_counts(session_ids: list) -> dict:
     """The active jobs of these sessions, per session (through the `job_session_status` index)."""
-    q, meta = connection.ops.quote_name, Job._meta
-    table, session, status = (
-        q(meta.db_table),
-        q(meta.get_field("session").column),
-        q(meta.get_field("status").column),
-    )
-    # Written in, as the status field's lookups do (ums_site/literals.py).
-    active = ", ".join(sql_literal(status, connection.vendor) for status in ACTIVE_STATUSES)
+    table, session, status = _job_columns()
     sql = (
         f"SELECT {session}, COUNT(*) FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
-        f" AND {status} IN ({active}) GROUP BY {session}"
+        f" AND {status} IN ({_active_literals()}) GROUP BY {session}"
     )
     keys = _session_keys(session_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, list(keys))
         return {keys[key]: count for key, count in cursor.fetchall()}
+
+
+def _job_columns() -> tuple[str, str, str]:
+    """The job table and its session and status columns, quoted."""
+    q, meta = connection.ops.quote_name, Job._meta
+    return q(meta.db_table), q(meta.get_field("session").column), q(meta.get_field("status").column)
+
+
+def _active_literals() -> str:
+    # Written in, as the status field's lookups do (ums_site/literals.py).
+    return ", ".join(sql_literal(status, connection.vendor) for status in ACTIVE_STATUSES)
 
 
 def _providers_by_process(session_ids: list) -> dict[str, list]:

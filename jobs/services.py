@@ -28,13 +28,19 @@ from jobs.models import (
 )
 from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
-from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch, slot_handover
+from jobs.scheduler import job_requeue, jobs_assign, jobs_dispatch, slot_free_condition, slot_handover
 from jobs.selectors import job_get
 from registry.models import Process, WorkerCredential, WorkerSession
+from registry.process_cache import process_unchanged_condition
 from registry.protocol import ProtocolError
+from registry.selectors import process_get
 from ums_site.rows import Rows
 
 logger = logging.getLogger(__name__)
+
+
+class JobCreateConflict(Exception):
+    """What an optimistic `job_create` was given is out of date: nothing was written."""
 
 
 @transaction.atomic
@@ -48,10 +54,18 @@ def job_create(
     owner=None,
     links_base: str = "",
     outbox: Outbox,
+    optimistic: bool = False,
 ) -> Job:
     """Queues a job (inputs already validated) and dispatches the jobs of its process that can run now.
 
     One transaction: no other dispatcher sees the job before this one had its chance.
+
+    `optimistic`: `process` may be out of date (`registry.process_cache`), and the job takes
+    a slot as the look that locked the sessions saw it (`jobs_assign(recount=False)`). The
+    job is written only if the process is unchanged and the slot still free, checked by its
+    INSERT, where reading the process and counting the slots again took two round trips; if
+    not, `JobCreateConflict`, and nothing is written. A job no session takes reads the process
+    instead, which must be unchanged and still listed.
     """
     job = Job(
         process=process,
@@ -62,9 +76,31 @@ def job_create(
         owner=owner if owner is not None and owner.is_authenticated else None,
         links_base=links_base,
     )
-    jobs_assign(outbox=outbox, queued=job)
-    job_rows.insert(job)
+    jobs_assign(outbox=outbox, queued=job, recount=not optimistic)
+    if optimistic and job.session is None:
+        _process_unchanged_check(process)
+    if optimistic and job.session is not None:
+        if not job_rows.insert(job, condition=_assigned_job_condition(process, job.session)):
+            raise JobCreateConflict(
+                f"process {process.pk} changed, or the slot of session {job.session_id} was taken"
+            )
+    else:
+        job_rows.insert(job)
     return job
+
+
+def _process_unchanged_check(process: Process) -> None:
+    current = process_get(process.pk)
+    if current is None or current.updated_at != process.updated_at:
+        raise JobCreateConflict(f"process {process.pk} changed, or nothing provides it")
+
+
+def _assigned_job_condition(process: Process, session: WorkerSession) -> tuple[str, list]:
+    """What a job assigned to `session` on an optimistic creation is written on. That the
+    process is still listed needs no check: the locked session provides it."""
+    unchanged, unchanged_params = process_unchanged_condition(process)
+    free, free_params = slot_free_condition(session)
+    return f"{unchanged} AND {free}", [*unchanged_params, *free_params]
 
 
 @dataclass(frozen=True)

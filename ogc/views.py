@@ -6,6 +6,7 @@ problem details response (ogc.problems).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from functools import partial
 from typing import Any
@@ -44,6 +45,8 @@ from ogc.renderers import EncodingsMixin, HTMLRenderer, RawResultsNegotiation
 from ogc.results import output_response, results_document, results_response
 from ogc.serializers import ProcessSerializer, ProcessSummarySerializer, StatusInfoSerializer
 from registry import selectors as registry_selectors
+from registry.models import Process
+from registry.process_cache import process_cached, process_forget, process_remember
 from ums_site.db import db_sync_to_async
 
 CONFORMANCE_CLASSES = [
@@ -125,10 +128,28 @@ class ProcessView(EncodingsMixin, APIView):
 @db_sync_to_async
 def _create_job(request, process_id: str, base: str) -> tuple[Job, ExecutionMode, Outbox]:
     """Checks the request against the process and queues the job, in one thread hop (the
-    benchmark profile counted a hop and a database connection for the lookup alone)."""
+    benchmark profile counted a hop and a database connection for the lookup alone).
+
+    The process as the last request read it comes first (`registry.process_cache`), its job
+    written only if the process is unchanged. If it changed, or if the request fails the
+    check, the request is checked again against the process as stored: the description it
+    failed may be out of date.
+    """
+    cached = process_cached(process_id)
+    if cached is not None:
+        with contextlib.suppress(Problem, job_services.JobCreateConflict):
+            return _job_of_request(request, base, cached, optimistic=True)
     process = registry_selectors.process_get(process_id)
     if process is None:
+        process_forget(process_id)
         raise no_such_process(process_id)
+    process_remember(process)
+    return _job_of_request(request, base, process, optimistic=False)
+
+
+def _job_of_request(
+    request, base: str, process: Process, *, optimistic: bool
+) -> tuple[Job, ExecutionMode, Outbox]:
     execute = execute_request_parse(process, request.data)
     mode = execution_mode(process, request.headers.get("Prefer", ""))
     outbox = Outbox()
@@ -141,6 +162,7 @@ def _create_job(request, process_id: str, base: str) -> tuple[Job, ExecutionMode
         owner=request.user,
         links_base=base,
         outbox=outbox,
+        optimistic=optimistic,
     )
     return job, mode, outbox
 

@@ -249,6 +249,31 @@ def test_an_insert_without_a_key_the_database_does_not_choose_is_refused():
     assert not Job.objects.exists()
 
 
+def test_an_insert_on_a_condition_that_holds_equals_the_unconditional_one(process):
+    fields = {"process": process, "inputs": {"n": [1, 2]}, "links_base": "http://x"}
+    by_rows, conditional = Job(**fields), Job(**fields)
+    job_rows.insert(by_rows)
+    assert job_rows.insert(conditional, condition=("%s < %s", [1, 2]))
+    assert not conditional._state.adding
+    stored, expected = _fields(Job.objects.get(pk=conditional.pk)), _fields(Job.objects.get(pk=by_rows.pk))
+    for name in ("id", "created", "updated"):
+        assert stored.pop(name) == getattr(conditional, name)
+        expected.pop(name)
+    assert stored == expected
+
+
+def test_an_insert_on_a_condition_that_fails_writes_nothing(process):
+    refused = Job(process=process)
+    assert not job_rows.insert(refused, condition=("%s < %s", [2, 1]))
+    assert refused._state.adding
+    assert not Job.objects.exists()
+
+
+def test_an_insert_on_a_condition_with_a_key_of_the_databases_is_refused(job):
+    with pytest.raises(ValueError, match="key set"):
+        job_output_rows.insert(JobOutput(job=job, output_id="a", value=1), condition=("%s < %s", [1, 2]))
+
+
 def _jobs_by_status(status: str):
     return Job.objects.filter(status=status).order_by("created", "pk")
 

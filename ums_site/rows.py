@@ -142,7 +142,7 @@ class Rows[M: Model]:
         self._annotations = annotations or dict
         self._selects: dict[tuple[str, str, bool], _Select[M]] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._inserts: dict[tuple[str, bool, int, bool], str] = {}
+        self._inserts: dict[tuple[str, bool, int, bool, str], str] = {}
 
     def get(self, pk: Any, *, for_update: bool = False, using: str = DEFAULT_DB_ALIAS) -> M | None:
         """Like `objects.filter(pk=pk).first()`, with `select_for_update()` if `for_update`."""
@@ -215,9 +215,18 @@ class Rows[M: Model]:
             instance._state.adding = False
             instance._state.db = using
 
-    def insert(self, instance: M, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    def insert(
+        self,
+        instance: M,
+        *,
+        using: str = DEFAULT_DB_ALIAS,
+        condition: tuple[str, Sequence[Any]] | None = None,
+    ) -> bool:
         """Like `instance.save(force_insert=True)`: an auto-incremented key left unset is the
-        database's choice, and the instance learns it."""
+        database's choice, and the instance learns it.
+
+        `condition` (SQL, parameters; with the key set): the row is only written if it holds,
+        in the INSERT's own statement; False if it did not (nothing written)."""
         connection = connections[using]
         pk = self.model._meta.pk
         chosen = instance.pk is None
@@ -225,13 +234,20 @@ class Rows[M: Model]:
             raise ValueError(
                 f"Rows.insert needs the primary key set; {self.model.__name__} has no automatic one."
             )
+        if chosen and condition is not None:
+            raise ValueError("Rows.insert writes on a condition only rows with their key set")
         fields = self._insert_fields(chosen=chosen)
         values = [self._value(field, instance, connection, add=True) for field in fields]
+        where, where_params = condition or ("", ())
+        sql = self._insert_sql(using, chosen, fields, rows=1, returning=chosen, where=where)
         with connection.cursor() as cursor:
-            cursor.execute(self._insert_sql(using, chosen, fields, rows=1, returning=chosen), values)
+            cursor.execute(sql, [*values, *where_params])
+            if condition is not None and cursor.rowcount == 0:
+                return False
             if chosen:
                 instance.pk = self._inserted_key(connection, cursor)
         self._inserted([instance], using)
+        return True
 
     def _insert_fields(self, *, chosen: bool) -> list[Field]:
         """The columns an INSERT writes: all but an automatic key the database `chosen`."""
@@ -239,16 +255,23 @@ class Rows[M: Model]:
         return [field for field in self.model._meta.concrete_fields if not (chosen and field is pk)]
 
     def _insert_sql(
-        self, using: str, chosen: bool, fields: list[Field], *, rows: int, returning: bool
+        self, using: str, chosen: bool, fields: list[Field], *, rows: int, returning: bool, where: str = ""
     ) -> str:
-        """INSERT of `rows` rows; with `returning`, it returns the key the database chose."""
-        key = (using, chosen, rows, returning)
+        """INSERT of `rows` rows; with `returning`, it returns the key the database chose.
+        `where` (one row): SQL that decides whether the row is written (kept per text: callers
+        pass a fixed one, its values as parameters)."""
+        key = (using, chosen, rows, returning, where)
         if key not in self._inserts:
             connection = connections[using]
             quote = connection.ops.quote_name
             columns = ", ".join(quote(field.column) for field in fields)
-            values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
-            sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES {values}"
+            placeholders = ", ".join(["%s"] * len(fields))
+            table = quote(self.model._meta.db_table)
+            if where:
+                sql = f"INSERT INTO {table} ({columns}) SELECT {placeholders} WHERE {where}"
+            else:
+                values = ", ".join([f"({placeholders})"] * rows)
+                sql = f"INSERT INTO {table} ({columns}) VALUES {values}"
             if returning and connection.features.can_return_columns_from_insert:
                 columns_sql, _ = connection.ops.returning_columns([self.model._meta.pk])
                 sql = f"{sql} {columns_sql}"
