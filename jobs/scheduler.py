@@ -264,7 +264,7 @@ def slot_free_condition(session: WorkerSession) -> tuple[str, list]:
 def _active_count_sql() -> str:
     """The number of active jobs of the session given as parameter (`job_session_status` index)."""
     table, session, status = _job_columns()
-    return f"SELECT COUNT(*) FROM {table} WHERE {session} = %s AND {status} IN ({_active_literals()})"
+    return f"SELECT COUNT(*) FROM {table} WHERE {session} = %s AND {status} IN ({active_status_literals()})"
 
 
 # The next two queries run on every dispatch with a list of sessions, which the ORM would
@@ -276,7 +276,7 @@ def _active_counts(session_ids: list) -> dict:
     table, session, status = _job_columns()
     sql = (
         f"SELECT {session}, COUNT(*) FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
-        f" AND {status} IN ({_active_literals()}) GROUP BY {session}"
+        f" AND {status} IN ({active_status_literals()}) GROUP BY {session}"
     )
     keys = _session_keys(session_ids)
     with connection.cursor() as cursor:
@@ -290,8 +290,9 @@ def _job_columns() -> tuple[str, str, str]:
     return q(meta.db_table), q(meta.get_field("session").column), q(meta.get_field("status").column)
 
 
-def _active_literals() -> str:
-    # Written in, as the status field's lookups do (ums_site/literals.py).
+def active_status_literals() -> str:
+    """The active statuses as SQL literals, for `IN (…)`: written in, as the status field's
+    lookups do (ums_site/literals.py)."""
     return ", ".join(sql_literal(status, connection.vendor) for status in ACTIVE_STATUSES)
 
 

@@ -21,6 +21,8 @@ from ums_site.rows import CompiledQuery, Rows
 
 pytestmark = pytest.mark.django_db
 
+ON_POSTGRESQL = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no INSERT in a WITH")
+
 
 def _fields(instance) -> dict:
     return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
@@ -191,7 +193,7 @@ def test_an_update_with_rows_inserted_writes_both_as_the_orm_does(job):
     assert sorted(JobOutput.objects.values_list("output_id", flat=True)) == ["a", "b", "c"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no INSERT in a WITH")
+@ON_POSTGRESQL
 def test_an_update_with_rows_inserted_is_one_statement_on_postgresql(job):
     job.status = JobStatus.SUCCESSFUL
     with CaptureQueriesContext(connection) as queries:
@@ -206,6 +208,42 @@ def test_an_update_of_a_deleted_row_with_rows_inserted_writes_nothing(job):
     with pytest.raises(DatabaseError), transaction.atomic():
         job_rows.update(job, ["status"], inserting=(job_output_rows, inserted))
     assert not JobOutput.objects.exists()
+
+
+@ON_POSTGRESQL
+def test_an_update_returning_on_a_condition_that_holds_is_one_statement_and_reads_as_stored(job):
+    change = Job(id=job.pk, status=JobStatus.SUCCESSFUL, message="done", started=datetime.now(UTC))
+    with CaptureQueriesContext(connection) as queries:
+        written = job_rows.update_returning(
+            change,
+            ["status", "message", "started", "updated"],
+            keep=["started"],
+            where=("%s < %s", [1, 2]),
+            inserting=(job_output_rows, _outputs(job, "a", "b")),
+        )
+    assert len(queries) == 1
+    stored = Job.objects.get(pk=job.pk)
+    assert _fields(written) == _fields(stored) and not written._state.adding
+    assert (stored.status, stored.message, stored.started) == (JobStatus.SUCCESSFUL, "done", job.started)
+    assert stored.updated == change.updated > job.updated
+    assert sorted(JobOutput.objects.values_list("output_id", flat=True)) == ["a", "b"]
+
+
+@ON_POSTGRESQL
+def test_an_update_returning_on_a_condition_that_fails_writes_nothing(job):
+    change = Job(id=job.pk, status=JobStatus.SUCCESSFUL)
+    inserted = _outputs(job, "a")
+    assert job_rows.update_returning(
+        change, ["status"], where=("%s < %s", [2, 1]), inserting=(job_output_rows, inserted)
+    ) is None  # fmt: skip
+    assert _fields(Job.objects.get(pk=job.pk)) == _fields(job)
+    assert not JobOutput.objects.exists() and inserted[0]._state.adding
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL has it")
+def test_an_update_returning_needs_postgresql(job):
+    with pytest.raises(TransactionManagementError, match="PostgreSQL"):
+        job_rows.update_returning(job, ["status"])
 
 
 def test_rows_inserted_with_a_key_of_their_own_are_refused(job):

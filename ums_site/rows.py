@@ -195,8 +195,68 @@ class Rows[M: Model]:
         if inserting is not None:
             self._inserted(inserting[1], using)
 
-    def _insert_many_statement(self, instances: Sequence[M], using: str) -> tuple[str, list[Any]]:
-        """One INSERT of `instances`, keys left to the database, none returned."""
+    def update_returning(
+        self,
+        instance: M,
+        fields: Sequence[str],
+        *,
+        keep: Sequence[str] = (),
+        where: tuple[str, Sequence[Any]] = ("TRUE", ()),
+        inserting: tuple[Rows[Any], Sequence[Model]] = (None, ()),
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> M | None:
+        """PostgreSQL: `update(instance, fields, inserting=…)` of the row if `where` (SQL on the
+        row, with its parameters) holds, in one statement; the row as written, or None if it
+        was not (nothing written). Of `fields`, those in `keep` are only written where NULL."""
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            raise TransactionManagementError("update_returning needs PostgreSQL's data-modifying WITH")
+        quote = connection.ops.quote_name
+        columns = [self.model._meta.get_field(name) for name in fields]
+        assignments = ", ".join(
+            f"{quote(c.column)} = COALESCE({quote(c.column)}, %s)"
+            if c.name in keep
+            else f"{quote(c.column)} = %s"
+            for c in columns
+        )
+        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
+        returned = ", ".join(f"{table}.{quote(field.column)}" for field in self.model._meta.concrete_fields)
+        update = f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND ({where[0]}) RETURNING {returned}"
+        sql = f"WITH updated AS ({update})"
+        params = [
+            *(self._value(field, instance, connection, add=False) for field in columns),
+            self._prep(self.model._meta.pk, instance.pk, connection),
+            *where[1],
+        ]
+        rows, instances = inserting
+        # Each row written only with the update. One INSERT each: the values of a UNION of
+        # them would be typed as text, not as their columns.
+        for index, inserted in enumerate(instances):
+            insert_sql, insert_params = rows._insert_many_statement(
+                [inserted], using, select_tail="FROM updated"
+            )
+            sql, params = f"{sql}, inserted_{index} AS ({insert_sql})", [*params, *insert_params]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} SELECT * FROM updated", params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if rows is not None:
+            self._inserted(instances, using)
+        return self._plain_select(using)._instance(connection, list(row))
+
+    def _plain_select(self, using: str) -> _Select[M]:
+        """The ORM's SELECT of all the concrete fields, for its converters of each column."""
+        key = (using, "", False)
+        if key not in self._selects:
+            self._selects[key] = _Select.compile(self.model._base_manager.using(using).order_by(), using)
+        return self._selects[key]
+
+    def _insert_many_statement(
+        self, instances: Sequence[M], using: str, *, select_tail: str = ""
+    ) -> tuple[str, list[Any]]:
+        """One INSERT of `instances`, keys left to the database, none returned (with a
+        `select_tail`, one instance, written as `INSERT … SELECT values <select_tail>`)."""
         if not isinstance(self.model._meta.pk, AutoFieldMixin) or any(i.pk is not None for i in instances):
             name = self.model.__name__
             raise ValueError(
@@ -207,7 +267,10 @@ class Rows[M: Model]:
         params = [
             self._value(field, instance, connection, add=True) for instance in instances for field in fields
         ]
-        return self._insert_sql(using, True, fields, rows=len(instances), returning=False), params
+        sql = self._insert_sql(
+            using, True, fields, rows=len(instances), returning=False, select_tail=select_tail
+        )
+        return sql, params
 
     @staticmethod
     def _inserted(instances: Sequence[Model], using: str) -> None:
@@ -239,7 +302,8 @@ class Rows[M: Model]:
         fields = self._insert_fields(chosen=chosen)
         values = [self._value(field, instance, connection, add=True) for field in fields]
         where, where_params = condition or ("", ())
-        sql = self._insert_sql(using, chosen, fields, rows=1, returning=chosen, where=where)
+        tail = f"WHERE {where}" if where else ""
+        sql = self._insert_sql(using, chosen, fields, rows=1, returning=chosen, select_tail=tail)
         with connection.cursor() as cursor:
             cursor.execute(sql, [*values, *where_params])
             if condition is not None and cursor.rowcount == 0:
@@ -255,20 +319,27 @@ class Rows[M: Model]:
         return [field for field in self.model._meta.concrete_fields if not (chosen and field is pk)]
 
     def _insert_sql(
-        self, using: str, chosen: bool, fields: list[Field], *, rows: int, returning: bool, where: str = ""
+        self,
+        using: str,
+        chosen: bool,
+        fields: list[Field],
+        *,
+        rows: int,
+        returning: bool,
+        select_tail: str = "",
     ) -> str:
         """INSERT of `rows` rows; with `returning`, it returns the key the database chose.
-        `where` (one row): SQL that decides whether the row is written (kept per text: callers
-        pass a fixed one, its values as parameters)."""
-        key = (using, chosen, rows, returning, where)
+        `select_tail` (one row): the row is written as `SELECT values <select_tail>`, which
+        decides whether it is (kept per text: callers pass a fixed one, values as parameters)."""
+        key = (using, chosen, rows, returning, select_tail)
         if key not in self._inserts:
             connection = connections[using]
             quote = connection.ops.quote_name
             columns = ", ".join(quote(field.column) for field in fields)
             placeholders = ", ".join(["%s"] * len(fields))
             table = quote(self.model._meta.db_table)
-            if where:
-                sql = f"INSERT INTO {table} ({columns}) SELECT {placeholders} WHERE {where}"
+            if select_tail:
+                sql = f"INSERT INTO {table} ({columns}) SELECT {placeholders} {select_tail}"
             else:
                 values = ", ".join([f"({placeholders})"] * rows)
                 sql = f"INSERT INTO {table} ({columns}) VALUES {values}"
