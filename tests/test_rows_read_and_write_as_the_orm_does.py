@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, NotSupportedError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
@@ -242,7 +242,7 @@ def test_an_update_returning_on_a_condition_that_fails_writes_nothing(job):
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL has it")
 def test_an_update_returning_needs_postgresql(job):
-    with pytest.raises(TransactionManagementError, match="PostgreSQL"):
+    with pytest.raises(NotSupportedError, match="PostgreSQL"):
         job_rows.update_returning(job, ["status"])
 
 

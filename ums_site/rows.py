@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, NotSupportedError, connections
 from django.db.models import Field, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.transaction import TransactionManagementError
@@ -202,7 +202,7 @@ class Rows[M: Model]:
         *,
         keep: Sequence[str] = (),
         where: tuple[str, Sequence[Any]] = ("TRUE", ()),
-        inserting: tuple[Rows[Any], Sequence[Model]] = (None, ()),
+        inserting: tuple[Rows[Any], Sequence[Model]] | None = None,
         using: str = DEFAULT_DB_ALIAS,
     ) -> M | None:
         """PostgreSQL: `update(instance, fields, inserting=…)` of the row if `where` (SQL on the
@@ -210,7 +210,7 @@ class Rows[M: Model]:
         was not (nothing written). Of `fields`, those in `keep` are only written where NULL."""
         connection = connections[using]
         if connection.vendor != "postgresql":
-            raise TransactionManagementError("update_returning needs PostgreSQL's data-modifying WITH")
+            raise NotSupportedError("update_returning needs PostgreSQL's data-modifying WITH")
         quote = connection.ops.quote_name
         columns = [self.model._meta.get_field(name) for name in fields]
         assignments = ", ".join(
@@ -228,7 +228,7 @@ class Rows[M: Model]:
             self._prep(self.model._meta.pk, instance.pk, connection),
             *where[1],
         ]
-        rows, instances = inserting
+        rows, instances = inserting or (None, ())
         # Each row written only with the update. One INSERT each: the values of a UNION of
         # them would be typed as text, not as their columns.
         for index, inserted in enumerate(instances):
@@ -241,8 +241,7 @@ class Rows[M: Model]:
             row = cursor.fetchone()
         if row is None:
             return None
-        if rows is not None:
-            self._inserted(instances, using)
+        self._inserted(instances, using)
         return self._plain_select(using)._instance(connection, list(row))
 
     def _plain_select(self, using: str) -> _Select[M]:
