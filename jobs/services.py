@@ -262,18 +262,19 @@ def _plain_success(
 def _plain_success_condition(session: WorkerSession, output_ids: list[str]) -> tuple[str, list]:
     """SQL on the job's row: what makes its success plain (see `_plain_success`)."""
     q = connection.ops.quote_name
-    job, output, process = (q(model._meta.db_table) for model in (Job, JobOutput, Process))
+    jobs, outputs, processes = (q(model._meta.db_table) for model in (Job, JobOutput, Process))
     active = active_status_literals()
     accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
+    # A waiting job: `in_queue()`, written as the queue's partial index has it.
     sql = (
-        f"{job}.{q('session_id')} = %s AND {job}.{q('status')} IN ({active})"
-        f" AND {job}.{q('subscriber')} = '{{}}'"
-        f" AND NOT EXISTS (SELECT 1 FROM {output} WHERE {output}.{q('job_id')} = {job}.{q('id')})"
-        f" AND NOT EXISTS (SELECT 1 FROM {job} AS waiting"
-        f" WHERE waiting.{q('process_id')} = {job}.{q('process_id')}"
+        f"{jobs}.{q('session_id')} = %s AND {jobs}.{q('status')} IN ({active})"
+        f" AND {jobs}.{q('subscriber')} = '{{}}'"
+        f" AND NOT EXISTS (SELECT 1 FROM {outputs} WHERE {outputs}.{q('job_id')} = {jobs}.{q('id')})"
+        f" AND NOT EXISTS (SELECT 1 FROM {jobs} AS waiting"
+        f" WHERE waiting.{q('process_id')} = {jobs}.{q('process_id')}"
         f" AND waiting.{q('status')} = {accepted} AND waiting.{q('session_id')} IS NULL)"
-        f" AND (SELECT {q('description')}::jsonb -> 'outputs' FROM {process}"
-        f" WHERE {process}.{q('id')} = {job}.{q('process_id')}) ?& %s"
+        f" AND (SELECT {q('description')}::jsonb -> 'outputs' FROM {processes}"
+        f" WHERE {processes}.{q('id')} = {jobs}.{q('process_id')}) ?& %s"
     )
     return sql, [session.pk, output_ids]
 
