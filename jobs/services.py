@@ -86,15 +86,15 @@ def job_create(
         links_base=links_base,
     )
     jobs_assign(outbox=outbox, queued=job, recount=not optimistic)
+    condition = None
     if optimistic and job.session is None:
         _process_unchanged_check(process)
-    if optimistic and job.session is not None:
-        if not job_rows.insert(job, condition=_assigned_job_condition(process, job.session)):
-            raise JobCreateConflict(
-                f"process {process.pk} changed, or the slot of session {job.session_id} was taken"
-            )
-    else:
-        job_rows.insert(job)
+    elif optimistic:
+        condition = _assigned_job_condition(process, job.session)
+    if not job_rows.insert(job, condition=condition):
+        raise JobCreateConflict(
+            f"process {process.pk} changed, or the slot of session {job.session_id} was taken"
+        )
     return job
 
 
