@@ -1,4 +1,4 @@
-# The Urban Model Server image: Daphne serving ums_site.asgi. Configure with environment
+# The Urban Model Server image: Daphne serving ums_site.asgi, on uvloop (ums_site/server.py). Configure with environment
 # variables (see README); run `python manage.py migrate` once per release.
 FROM python:3.12-slim
 
@@ -21,4 +21,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
 
 USER ums
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "ums_site.asgi:application"]
+CMD ["python", "-m", "ums_site.server", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "ums_site.asgi:application"]

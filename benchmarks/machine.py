@@ -11,7 +11,7 @@ from typing import Any
 from benchmarks.harness import ROOT
 
 PACKAGES = [
-    "Django", "channels", "daphne", "channels-redis", "djangorestframework", "psycopg", "pygeoapi",
+    "Django", "channels", "daphne", "uvloop", "channels-redis", "djangorestframework", "psycopg", "pygeoapi",
     "gunicorn", "TinyDB", "websockets", "httpx", "ums-worker",
 ]  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""Daphne with counters: `python -m benchmarks.profiled_server <daphne args>`.
+"""Daphne with counters: `python -m benchmarks.profiled_server <daphne args>` (as `ums_site.server`).
 
 Counts what the hot path costs, in every thread of the server: SQL statements (by kind),
 database connections opened, sync↔async thread hops (asgiref's SyncToAsync and the database
@@ -141,13 +141,13 @@ def _dump(signum: int, frame: Any) -> None:
 
 
 def main() -> None:
-    from daphne.cli import CommandLineInterface
+    from ums_site import server
 
     _install_counters()
     signal.signal(signal.SIGUSR1, _dump)
     signal.signal(signal.SIGUSR2, _reset)
     threading.Thread(target=_sample_forever, daemon=True, name="profile-sampler").start()
-    CommandLineInterface().run(sys.argv[1:])
+    server.main(sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ class UmsStack:
     def dbtool(self, *args: str, timeout: float = 600) -> str:
         return run_checked([PYTHON, "-m", "benchmarks.dbtool", *args], self.env, timeout=timeout)
 
-    def start_servers(self, count: int, *, module: str = "daphne", env: dict[str, str] | None = None) -> None:
-        """Daphne instances; `module` may be a wrapper taking Daphne's arguments (the profiler)."""
+    def start_servers(
+        self, count: int, *, module: str = "ums_site.server", env: dict[str, str] | None = None
+    ) -> None:
+        """Daphne instances (`python -m ums_site.server`, Daphne on uvloop); `module` may be a
+        wrapper taking Daphne's arguments (the profiler)."""
         for index in range(count):
             port = free_port()
             env = {**self.env, "UMS_INSTANCE_ID": f"bench-{index}", **(env or {})}

@@ -42,9 +42,9 @@ async def application(scope: dict[str, Any], receive, send) -> None:
 
 def echo_server_start(group: Children) -> str:
     port = free_port()
-    child = group.start(
-        "ws-echo", [PYTHON, "-m", "daphne", "-b", HOST, "-p", str(port), "benchmarks.ws_echo:application"]
-    )
+    # Daphne as the server runs it, on uvloop (ums_site/server.py).
+    command = [PYTHON, "-m", "ums_site.server", "-b", HOST, "-p", str(port), "benchmarks.ws_echo:application"]
+    child = group.start("ws-echo", command)
     wait_for_port(port, child)
     return f"ws://{HOST}:{port}/"
 

@@ -149,7 +149,8 @@ class ChildProcess:
 
 
 class DaphneServer(ChildProcess):
-    """`daphne ums_site.asgi:application` on the test database; `start` returns once it answers."""
+    """Daphne serving `ums_site.asgi:application` (`python -m ums_site.server`) on the test
+    database; `start` returns once it answers."""
 
     def __init__(
         self, port: int | None = None, *, name: str = "server", log: Path | None = None, **env_overrides: str
@@ -159,7 +160,7 @@ class DaphneServer(ChildProcess):
         command = [
             sys.executable,
             "-m",
-            "daphne",
+            "ums_site.server",
             "-b",
             "127.0.0.1",
             "-p",

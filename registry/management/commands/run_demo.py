@@ -61,7 +61,7 @@ class Command(BaseCommand):
         command = [
             sys.executable,
             "-m",
-            "daphne",
+            "ums_site.server",
             "-b",
             host,
             "-p",

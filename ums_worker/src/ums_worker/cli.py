@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from .endpoints import server_base_url
+from .event_loop import EVENT_LOOP_ENV, event_loop_factory
 from .loading import object_load
 from .outputs import DEFAULT_UPLOAD_THRESHOLD
 from .process import PROCESS_ATTRIBUTE
@@ -22,7 +23,8 @@ def parser_build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ums-worker",
         description="Serve processes to an Urban Model Server over its worker WebSocket.",
-        epilog=f"Environment: ${SERVER_ENV} (server URL), ${TOKEN_ENV} (worker token).",
+        epilog=f"Environment: ${SERVER_ENV} (server URL), ${TOKEN_ENV} (worker token), "
+        f"${EVENT_LOOP_ENV} (uvloop, the default where installed, or asyncio).",
     )
     parser.add_argument(
         "targets",
@@ -115,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("nothing to serve: give MODULE:OBJECT targets or --pygeoapi classes")
     try:
         server_base_url(args.server)
+        event_loop_factory()
         worker = worker_build(args)
     except (ImportError, ValueError, TypeError) as exc:
         parser.error(str(exc))

@@ -10,6 +10,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from .event_loop import event_loop_factory
 from .outputs import DEFAULT_UPLOAD_THRESHOLD
 from .process import PROCESS_ATTRIBUTE, Handler, Process, process_description
 
@@ -98,13 +99,16 @@ class Worker:
         await Runner(self, server=server, token=token).run()
 
     def run(self, server: str | None = None, token: str | None = None) -> None:
-        """Serve until SIGINT or SIGTERM; `server`/`token` default to $UMS_SERVER_URL/$UMS_WORKER_TOKEN."""
+        """Serve until SIGINT or SIGTERM; `server`/`token` default to $UMS_SERVER_URL/$UMS_WORKER_TOKEN.
+
+        Runs on uvloop's event loop where it is installed (`ums_worker.event_loop`)."""
         server, token = _server_and_token(server, token)
+        loop_factory = event_loop_factory()
         if not logging.getLogger().handlers:
             # A script calling run() should still say what it does; the CLI configures its own.
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(self._run_until_signal(server, token))
+            asyncio.run(self._run_until_signal(server, token), loop_factory=loop_factory)
         logger.info("worker %r stopped", self.name)
 
     async def _run_until_signal(self, server: str, token: str) -> None:
