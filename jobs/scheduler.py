@@ -10,10 +10,12 @@ one that died.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Generator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,8 +26,10 @@ from django.utils import timezone
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus, in_queue, job_rows
 from jobs.notifications import Outbox
 from jobs.outputs import outputs_delete
+from jobs.provider_cache import provider_counted, provider_guess, providers_remember
 from registry.models import Process, WorkerSession
 from ums_site.literals import sql_literal
+from ums_site.round_trip import in_one_round_trip
 from ums_site.rows import CompiledQuery
 
 logger = logging.getLogger(__name__)
@@ -81,6 +85,9 @@ def jobs_assign(
     # an error here rolls the whole change back anyway.
     with transaction.atomic(savepoint=False):
         sessions, free = _free_capacity(process_ids, recount=recount or queued is None)
+        if queued is not None:
+            # Counted with the slots this dispatch takes (`free` is updated in place below).
+            transaction.on_commit(lambda: providers_remember(queued.process_id, sessions, free))
         if not free:
             return 0
         # The sessions found provide the queued job's process (no need to ask which), and
@@ -106,6 +113,81 @@ def jobs_assign(
     if assigned:
         logger.info("dispatched %d job(s)", len(assigned))
     return len(assigned)
+
+
+def job_assign_to_guess(job: Job, *, condition: tuple[str, list], outbox: Outbox) -> Job | None:
+    """On PostgreSQL, outside a transaction: `job` (new, not saved) written assigned to the
+    session that had the most free slots for its process when last counted
+    (`jobs.provider_cache`), in one round trip: that session's row locked, then the job's
+    INSERT, one transaction. The INSERT writes it only if `condition` (SQL, parameters) holds,
+    the session, live and providing the process, has a free slot as counted once the lock is
+    held, and no job of the process waits. The job as written, its frame in `outbox`; None if
+    nothing was written or there was nothing to guess (`job` unchanged either way): the
+    caller then dispatches it as `jobs_assign` does.
+
+    Locking the providers, counting their jobs, then writing the job took four round trips
+    (`BEGIN`, the lock, the `INSERT`, `COMMIT`) on the way of every job.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    session = provider_guess(job.process_id)
+    if session is None:
+        return None
+    assigned, staged = copy.copy(job), Outbox()
+    _assign(assigned, session, timezone.now(), staged)
+    takes, takes_params = _takes_condition(session, job.process_id)
+    where = (f"{condition[0]} AND {takes}", [*condition[1], *takes_params])
+    insert = job_rows.insert_statement(assigned, condition=where)
+    locked, inserted = in_one_round_trip([_session_lock(session), insert])
+    free = locked.rows[0][0] if locked.rows else None
+    written = inserted.rowcount == 1
+    provider_counted(job.process_id, session, None if free is None else free - written)
+    if not written:
+        return None
+    job_rows.written(assigned)
+    outbox.to_channels.extend(staged.to_channels)
+    return assigned
+
+
+def _session_lock(session: WorkerSession) -> tuple[str, list]:
+    """Locks the session's row if it is live; gives its free slots, as the lock's look counted them."""
+    q, meta = connection.ops.quote_name, WorkerSession._meta
+    key, capacity = q(meta.pk.column), q(meta.get_field("capacity").column)
+    live = f"{q(meta.get_field('disconnected_at').column)} IS NULL"
+    sql = (
+        f"SELECT {capacity} - ({_active_count_sql()}) FROM {q(meta.db_table)}"
+        f" WHERE {key} = %s AND {live} FOR UPDATE"
+    )
+    return sql, [_session_key(session), _session_key(session)]
+
+
+def _takes_condition(session: WorkerSession, process_id: str) -> tuple[str, list]:
+    """SQL that holds while `session` may take a new job of the process at once: it is live
+    and provides the process, it has a free slot, and no job of the process waits."""
+    q = connection.ops.quote_name
+    sessions, provides = WorkerSession._meta, Process.providers.through._meta
+    provider, provided = (q(provides.get_field(name).column) for name in ("workersession", "process"))
+    free, free_params = slot_free_condition(session)
+    sql = (
+        f"EXISTS (SELECT 1 FROM {q(sessions.db_table)} WHERE {q(sessions.pk.column)} = %s"
+        f" AND {q(sessions.get_field('disconnected_at').column)} IS NULL)"
+        f" AND EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s AND {provided} = %s)"
+        f" AND {free} AND NOT {waiting_job_sql('%s')}"
+    )
+    key = _session_key(session)
+    return sql, [key, key, process_id, *free_params, process_id]
+
+
+def waiting_job_sql(process: str) -> str:
+    """SQL: whether a job of `process` (an SQL expression) waits: `in_queue()`, written as the
+    queue's partial index has it."""
+    q = connection.ops.quote_name
+    accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
+    return (
+        f"EXISTS (SELECT 1 FROM {q(Job._meta.db_table)} AS waiting"
+        f" WHERE waiting.{q('process_id')} = {process}"
+        f" AND waiting.{q('status')} = {accepted} AND waiting.{q('session_id')} IS NULL)"
+    )
 
 
 def slot_handover(*, session: WorkerSession, process_id: str, outbox: Outbox) -> bool:
@@ -257,8 +339,12 @@ def _free_capacity(process_ids: tuple[str, ...] | None = None, *, recount: bool 
 def slot_free_condition(session: WorkerSession) -> tuple[str, list]:
     """SQL that holds while `session` has a free slot (the jobs a statement counts), with its
     parameters: the condition of a job's INSERT assigned on the look of `jobs_assign(recount=False)`."""
-    key = WorkerSession._meta.pk.get_db_prep_value(session.pk, connection)
-    return f"({_active_count_sql()}) < %s", [key, session.capacity]
+    return f"({_active_count_sql()}) < %s", [_session_key(session), session.capacity]
+
+
+def _session_key(session: WorkerSession) -> Any:
+    """The session's key as a statement's parameter."""
+    return WorkerSession._meta.pk.get_db_prep_value(session.pk, connection)
 
 
 def _active_count_sql() -> str:

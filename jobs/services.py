@@ -31,18 +31,19 @@ from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
 from jobs.scheduler import (
     active_status_literals,
+    job_assign_to_guess,
     job_requeue,
     jobs_assign,
     jobs_dispatch,
     slot_free_condition,
     slot_handover,
+    waiting_job_sql,
 )
 from jobs.selectors import job_get
 from registry.models import Process, WorkerCredential, WorkerSession
 from registry.process_cache import process_unchanged_condition
 from registry.protocol import ProtocolError
 from registry.selectors import process_get
-from ums_site.literals import sql_literal
 from ums_site.rows import Rows
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,6 @@ class JobCreateConflict(Exception):
     """What an optimistic `job_create` was given is out of date: nothing was written."""
 
 
-@transaction.atomic
 def job_create(
     *,
     process: Process,
@@ -69,12 +69,14 @@ def job_create(
 
     One transaction: no other dispatcher sees the job before this one had its chance.
 
-    `optimistic`: `process` may be out of date (`registry.process_cache`), and the job takes
-    a slot as the look that locked the sessions saw it (`jobs_assign(recount=False)`). The
-    job is written only if the process is unchanged and the slot still free, checked by its
-    INSERT, where reading the process and counting the slots again took two round trips; if
-    not, `JobCreateConflict`, and nothing is written. A job no session takes reads the process
-    instead, which must be unchanged and still listed.
+    `optimistic`: `process` may be out of date (`registry.process_cache`), and the job is
+    written only if the process is unchanged, checked by its INSERT. On PostgreSQL it goes
+    first to the session the last dispatch of its process left with the most free slots, in
+    one round trip (`job_assign_to_guess`). Otherwise it takes a slot as the look that locked
+    the sessions saw it (`jobs_assign(recount=False)`), written only if the slot is still
+    free, where reading the process and counting the slots again took two round trips. If a
+    check fails: `JobCreateConflict`, and nothing is written. A job no session takes reads the
+    process instead, which must be unchanged and still listed.
     """
     job = Job(
         process=process,
@@ -85,6 +87,16 @@ def job_create(
         owner=owner if owner is not None and owner.is_authenticated else None,
         links_base=links_base,
     )
+    if optimistic:
+        guessed = job_assign_to_guess(job, condition=process_unchanged_condition(process), outbox=outbox)
+        if guessed is not None:
+            return guessed
+    _job_dispatch_and_insert(job, process, outbox=outbox, optimistic=optimistic)
+    return job
+
+
+@transaction.atomic
+def _job_dispatch_and_insert(job: Job, process: Process, *, outbox: Outbox, optimistic: bool) -> None:
     jobs_assign(outbox=outbox, queued=job, recount=not optimistic)
     condition = None
     if optimistic and job.session is None:
@@ -95,7 +107,6 @@ def job_create(
         raise JobCreateConflict(
             f"process {process.pk} changed, or the slot of session {job.session_id} was taken"
         )
-    return job
 
 
 def _process_unchanged_check(process: Process) -> None:
@@ -264,15 +275,11 @@ def _plain_success_condition(session: WorkerSession, output_ids: list[str]) -> t
     q = connection.ops.quote_name
     jobs, outputs, processes = (q(model._meta.db_table) for model in (Job, JobOutput, Process))
     active = active_status_literals()
-    accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
-    # A waiting job: `in_queue()`, written as the queue's partial index has it.
     sql = (
         f"{jobs}.{q('session_id')} = %s AND {jobs}.{q('status')} IN ({active})"
         f" AND {jobs}.{q('subscriber')} = '{{}}'"
         f" AND NOT EXISTS (SELECT 1 FROM {outputs} WHERE {outputs}.{q('job_id')} = {jobs}.{q('id')})"
-        f" AND NOT EXISTS (SELECT 1 FROM {jobs} AS waiting"
-        f" WHERE waiting.{q('process_id')} = {jobs}.{q('process_id')}"
-        f" AND waiting.{q('status')} = {accepted} AND waiting.{q('session_id')} IS NULL)"
+        f" AND NOT {waiting_job_sql(f'{jobs}.{q("process_id")}')}"
         f" AND (SELECT {q('description')}::jsonb -> 'outputs' FROM {processes}"
         f" WHERE {processes}.{q('id')} = {jobs}.{q('process_id')}) ?& %s"
     )

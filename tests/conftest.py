@@ -9,6 +9,7 @@ from asgiref.sync import SyncToAsync
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 
+from jobs import provider_cache
 from tests.callback_receiver import subscriber  # noqa: F401 (fixture)
 from tests.factories import communicator, hello, receive, send, token_create
 from tests.live_processes import processes, pytest_runtest_makereport  # noqa: F401 (fixture, hook)
@@ -28,6 +29,13 @@ def pytest_runtest_teardown(item):
     test database, and PostgreSQL broke the deadlock by failing the flush."""
     db_threads_close()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_guesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no guess of a new job's session (jobs.provider_cache): sessions
+    a test remembered are gone with its database."""
+    monkeypatch.setattr(provider_cache, "_providers", {})
 
 
 @pytest.fixture(scope="session")

@@ -4,21 +4,16 @@ commit of a dispatcher whose lock it waited for."""
 
 from __future__ import annotations
 
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
 from jobs import services
 from jobs.models import Job, job_rows
 from jobs.notifications import Outbox
 from jobs.scheduler import slot_free_condition
 from registry.models import WorkerSession
+from tests.lock_waits import while_a_dispatcher_takes_the_slot
 from tests.scheduler_records import echo_process, running_job_create, session_create
-
-LOCK_WAIT_SECONDS = 10
 
 
 def _assigned_to(session: WorkerSession) -> Job:
@@ -45,48 +40,14 @@ def test_a_creation_whose_look_predates_the_slots_taking_writes_nothing():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: a look never predates a commit")
     session = session_create()
-    holding, release = threading.Event(), threading.Event()
-    with ThreadPoolExecutor(2) as pool:
-        other = pool.submit(_in_thread, _dispatcher_taking_the_slot, session, holding, release)
-        assert holding.wait(LOCK_WAIT_SECONDS)
-        creation = pool.submit(_in_thread, _optimistic_creation)
-        _wait_for_a_lock_wait()
-        release.set()
-        other.result()
-        with pytest.raises(services.JobCreateConflict):
-            creation.result()
+    creation = while_a_dispatcher_takes_the_slot(session, _optimistic_creation)
+    with pytest.raises(services.JobCreateConflict):
+        creation.result()
     assert list(Job.objects.values_list("session", flat=True)) == [session.pk]
 
     services.job_create(process=echo_process(), inputs={}, outbox=Outbox())
     assert Job.objects.filter(session__isnull=True).count() == 1  # counted again: it waits
 
 
-def _dispatcher_taking_the_slot(session: WorkerSession, holding: threading.Event, release: threading.Event):
-    with transaction.atomic():
-        WorkerSession.objects.select_for_update().get(pk=session.pk)
-        running_job_create(session)
-        holding.set()
-        assert release.wait(LOCK_WAIT_SECONDS)
-
-
 def _optimistic_creation() -> Job:
     return services.job_create(process=echo_process(), inputs={}, outbox=Outbox(), optimistic=True)
-
-
-def _in_thread(work, *args):
-    try:
-        return work(*args)
-    finally:
-        connections.close_all()
-
-
-def _wait_for_a_lock_wait() -> None:
-    """Returns once a statement waits for a lock (the creation's look, for the session's)."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError("the creation never waited for the session's lock")

@@ -290,27 +290,43 @@ class Rows[M: Model]:
         `condition` (SQL, parameters; with the key set): the row is only written if it holds,
         in the INSERT's own statement; False if it did not (nothing written)."""
         connection = connections[using]
-        pk = self.model._meta.pk
         chosen = instance.pk is None
-        if chosen and not isinstance(pk, AutoFieldMixin):
+        if chosen and not isinstance(self.model._meta.pk, AutoFieldMixin):
             raise ValueError(
                 f"Rows.insert needs the primary key set; {self.model.__name__} has no automatic one."
             )
-        if chosen and condition is not None:
-            raise ValueError("Rows.insert writes on a condition only rows with their key set")
-        fields = self._insert_fields(chosen=chosen)
-        values = [self._value(field, instance, connection, add=True) for field in fields]
-        where, where_params = condition or ("", ())
-        tail = f"WHERE {where}" if where else ""
-        sql = self._insert_sql(using, chosen, fields, rows=1, returning=chosen, select_tail=tail)
+        sql, params = self._insert_statement(instance, connection, chosen=chosen, condition=condition)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*values, *where_params])
+            cursor.execute(sql, params)
             if condition is not None and cursor.rowcount == 0:
                 return False
             if chosen:
                 instance.pk = self._inserted_key(connection, cursor)
         self._inserted([instance], using)
         return True
+
+    def insert_statement(
+        self, instance: M, *, condition: tuple[str, Sequence[Any]], using: str = DEFAULT_DB_ALIAS
+    ) -> tuple[str, list[Any]]:
+        """The SQL and parameters of `insert(instance, condition=…)` (key set), to run with others
+        (`ums_site.round_trip`); once the statement wrote the row, call `written(instance)`."""
+        return self._insert_statement(instance, connections[using], chosen=False, condition=condition)
+
+    def written(self, instance: M, using: str = DEFAULT_DB_ALIAS) -> None:
+        """The instance is stored now, as after `insert` (for an `insert_statement` run elsewhere)."""
+        self._inserted([instance], using)
+
+    def _insert_statement(
+        self, instance: M, connection, *, chosen: bool, condition: tuple[str, Sequence[Any]] | None
+    ) -> tuple[str, list[Any]]:
+        if instance.pk is None and condition is not None:
+            raise ValueError("Rows.insert writes on a condition only rows with their key set")
+        fields = self._insert_fields(chosen=chosen)
+        values = [self._value(field, instance, connection, add=True) for field in fields]
+        where, where_params = condition or ("", ())
+        tail = f"WHERE {where}" if where else ""
+        sql = self._insert_sql(connection.alias, chosen, fields, rows=1, returning=chosen, select_tail=tail)
+        return sql, [*values, *where_params]
 
     def _insert_fields(self, *, chosen: bool) -> list[Field]:
         """The columns an INSERT writes: all but an automatic key the database `chosen`."""
