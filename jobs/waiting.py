@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from jobs.models import FINAL_STATUSES
-from jobs.notifications import in_background, job_from_signal, job_group, job_look_message
+from jobs.notifications import Outbox, in_background, job_from_signal, job_group, job_look_message
 from ums_site.db import db_sync_to_async
 
 if TYPE_CHECKING:
@@ -115,14 +115,24 @@ class JobWatch:
 
 
 @contextlib.asynccontextmanager
-async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
+async def job_watch(job_id: Any, sending: Outbox | None = None) -> AsyncIterator[JobWatch]:
     """Listens for the changes of a job; enter it before the job is sent to a worker, so that
-    no signal can come before the listening starts."""
+    no signal can come before the listening starts.
+
+    `sending`: the outbox that sends the job to its worker. If that worker's socket is held by
+    this process, its reports come here and so do the job's signals: on Redis the watch then
+    joins the job's group without subscribing it (a round trip before the job could leave).
+    Should the job end elsewhere after all (its worker reconnected to another instance), the
+    wait sees it at its next look at the record, within POLL_SECONDS.
+    """
     layer = get_channel_layer()
     # Only the job's group signals it: on Redis, a channel without a subscription of its own.
     channel = await getattr(layer, "new_group_channel", layer.new_channel)()
     group = job_group(job_id)
-    await layer.group_add(group, channel)
+    if sending is not None and _sent_here(layer, sending):
+        await layer.group_add_here(group, channel)
+    else:
+        await layer.group_add(group, channel)
     watch = JobWatch(layer, channel)
     try:
         yield watch
@@ -131,6 +141,12 @@ async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
         # round trip (UNSUBSCRIBE), which the answer of a synchronous execution or a status
         # request waited for.
         in_background(_watch_end(layer, group, watch))
+
+
+def _sent_here(layer: BaseChannelLayer, sending: Outbox) -> bool:
+    """Whether the outbox sends to sockets of this process only (and at least one)."""
+    holds = getattr(layer, "holds", None)
+    return holds is not None and bool(sending.to_channels) and all(holds(c) for c, _ in sending.to_channels)
 
 
 async def _watch_end(layer: BaseChannelLayer, group: str, watch: JobWatch) -> None:

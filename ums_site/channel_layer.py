@@ -8,7 +8,8 @@ held by the instance that took the request). A group message goes straight to th
 listeners in this process (a synchronous execution waiting for its job's end, on the
 instance whose worker reported it) and through Redis to the other processes, marked so that
 this process drops the copy Redis brings back. A channel that listens only to groups (a
-synchronous execution's, for its job) has no subscription of its own on Redis.
+synchronous execution's, for its job) has no subscription of its own on Redis, and the group
+of a job sent to a worker socket of this process none either (`group_add_here`).
 
 Each process also keeps a subscription of its own on every Redis shard, for as long as it
 runs: channels-redis's receiver reads a shard only while it has subscriptions, and checks back
@@ -80,6 +81,17 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         channel = f"{layer.prefix}specific.{uuid.uuid4().hex}"
         layer.channels[channel] = asyncio.Queue()
         return channel
+
+    def holds(self, channel: str) -> bool:
+        """Whether `channel` listens in this process (a message to it stays here)."""
+        return channel in self._get_layer().channels
+
+    async def group_add_here(self, group: str, channel: str) -> None:
+        """Joins `channel` to the group in this process only, without the group's subscription
+        on Redis (a round trip): messages sent to the group from this process reach it, those
+        from other processes do not, unless something else here subscribed it."""
+        layer = self._get_layer()
+        layer.groups.setdefault(layer._get_group_channel_name(group), set()).add(channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         layer = self._get_layer()
