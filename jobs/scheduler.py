@@ -85,7 +85,7 @@ def jobs_assign(
     # an error here rolls the whole change back anyway.
     with transaction.atomic(savepoint=False):
         sessions, free = _free_capacity(process_ids, recount=recount or queued is None)
-        if queued is not None:
+        if queued is not None and connection.vendor == "postgresql":  # which guesses (job_assign_to_guess)
             # Counted with the slots this dispatch takes (`free` is updated in place below).
             transaction.on_commit(lambda: providers_remember(queued.process_id, sessions, free))
         if not free:
