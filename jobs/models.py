@@ -101,6 +101,12 @@ class Job(models.Model):
             # The active jobs of a session, counted for its free capacity on every dispatch:
             # without the status in the index the count read every job the session ever had.
             models.Index(fields=["session", "status"], name="job_session_status"),
+            # The same count, holding only active jobs: PostgreSQL without planner statistics
+            # (a new database, or autovacuum off) read every job of the session through the
+            # index above, status as a filter: a creation's count took 1.1 ms at 5,000 jobs.
+            models.Index(
+                fields=["session"], name="job_session_active", condition=Q(status__in=ACTIVE_STATUSES)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -283,8 +283,8 @@ def _may_take(session_id, job: Job, now) -> bool:
 # The live sessions with free slots (that provide one of `process_ids`, unless None), locked
 # in a fixed order so that concurrent dispatchers cannot deadlock, each with its `active`
 # jobs as the statement saw them. Compiled once per list of processes (the ORM took 0.7 ms to
-# build it, more than the database takes to run it). The count reads the `job_session_status`
-# index.
+# build it, more than the database takes to run it). The count reads the active jobs'
+# indexes (`job_session_active`, or `job_session_status` by session and status).
 _sessions_with_free_slots_lock = CompiledQuery(
     lambda process_ids: (
         _of_providers(WorkerSession.objects.live(), process_ids)
@@ -348,7 +348,7 @@ def _session_key(session: WorkerSession) -> Any:
 
 
 def _active_count_sql() -> str:
-    """The number of active jobs of the session given as parameter (`job_session_status` index)."""
+    """The number of active jobs of the session given as parameter (the active jobs' indexes)."""
     table, session, status = _job_columns()
     return f"SELECT COUNT(*) FROM {table} WHERE {session} = %s AND {status} IN ({active_status_literals()})"
 
@@ -358,7 +358,7 @@ def _active_count_sql() -> str:
 
 
 def _active_counts(session_ids: list) -> dict:
-    """The active jobs of these sessions, per session (through the `job_session_status` index)."""
+    """The active jobs of these sessions, per session (through the active jobs' indexes)."""
     table, session, status = _job_columns()
     sql = (
         f"SELECT {session}, COUNT(*) FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
