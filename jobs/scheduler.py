@@ -139,9 +139,12 @@ def job_assign_to_guess(job: Job, *, condition: tuple[str, list], outbox: Outbox
     where = (f"{condition[0]} AND {takes}", [*condition[1], *takes_params])
     insert = job_rows.insert_statement(assigned, condition=where)
     locked, inserted = in_one_round_trip([_session_lock(session), insert])
-    free = locked.rows[0][0] if locked.rows else None
     written = inserted.rowcount == 1
-    provider_counted(job.process_id, session, None if free is None else free - written)
+    if not locked.rows:  # the session is no longer live
+        provider_counted(job.process_id, session, None)
+    else:
+        (free,) = locked.rows[0]
+        provider_counted(job.process_id, session, free - 1 if written else free)
     if not written:
         return None
     job_rows.written(assigned)
@@ -152,25 +155,27 @@ def job_assign_to_guess(job: Job, *, condition: tuple[str, list], outbox: Outbox
 def _session_lock(session: WorkerSession) -> tuple[str, list]:
     """Locks the session's row if it is live; gives its free slots, as the lock's look counted them."""
     q, meta = connection.ops.quote_name, WorkerSession._meta
-    key, capacity = q(meta.pk.column), q(meta.get_field("capacity").column)
+    capacity = q(meta.get_field("capacity").column)
+    sql = f"SELECT {capacity} - ({_active_count_sql()}) FROM {_live_session_sql()} FOR UPDATE"
+    key = _session_key(session)
+    return sql, [key, key]
+
+
+def _live_session_sql() -> str:
+    """The session table, where the session given as parameter is live (FROM … WHERE …)."""
+    q, meta = connection.ops.quote_name, WorkerSession._meta
     live = f"{q(meta.get_field('disconnected_at').column)} IS NULL"
-    sql = (
-        f"SELECT {capacity} - ({_active_count_sql()}) FROM {q(meta.db_table)}"
-        f" WHERE {key} = %s AND {live} FOR UPDATE"
-    )
-    return sql, [_session_key(session), _session_key(session)]
+    return f"{q(meta.db_table)} WHERE {q(meta.pk.column)} = %s AND {live}"
 
 
 def _takes_condition(session: WorkerSession, process_id: str) -> tuple[str, list]:
     """SQL that holds while `session` may take a new job of the process at once: it is live
     and provides the process, it has a free slot, and no job of the process waits."""
-    q = connection.ops.quote_name
-    sessions, provides = WorkerSession._meta, Process.providers.through._meta
+    q, provides = connection.ops.quote_name, Process.providers.through._meta
     provider, provided = (q(provides.get_field(name).column) for name in ("workersession", "process"))
     free, free_params = slot_free_condition(session)
     sql = (
-        f"EXISTS (SELECT 1 FROM {q(sessions.db_table)} WHERE {q(sessions.pk.column)} = %s"
-        f" AND {q(sessions.get_field('disconnected_at').column)} IS NULL)"
+        f"EXISTS (SELECT 1 FROM {_live_session_sql()})"
         f" AND EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s AND {provided} = %s)"
         f" AND {free} AND NOT {waiting_job_sql('%s')}"
     )
@@ -181,12 +186,12 @@ def _takes_condition(session: WorkerSession, process_id: str) -> tuple[str, list
 def waiting_job_sql(process: str) -> str:
     """SQL: whether a job of `process` (an SQL expression) waits: `in_queue()`, written as the
     queue's partial index has it."""
-    q = connection.ops.quote_name
+    table, session, status = _job_columns()
+    process_column = connection.ops.quote_name(Job._meta.get_field("process").column)
     accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
     return (
-        f"EXISTS (SELECT 1 FROM {q(Job._meta.db_table)} AS waiting"
-        f" WHERE waiting.{q('process_id')} = {process}"
-        f" AND waiting.{q('status')} = {accepted} AND waiting.{q('session_id')} IS NULL)"
+        f"EXISTS (SELECT 1 FROM {table} AS waiting WHERE waiting.{process_column} = {process}"
+        f" AND waiting.{status} = {accepted} AND waiting.{session} IS NULL)"
     )
 
 
