@@ -181,6 +181,7 @@ class ExecutionView(AsyncAPIView):
         if mode.mode == ASYNC:
             await outbox_deliver(outbox)
             return _accepted(job, base, applied=RESPOND_ASYNC if mode.preference_applied else None)
+        outbox.execution_awaited(job.id)
         async with job_watch(job.id, outbox) as watch:
             await outbox_deliver(outbox)  # the job goes to its worker once the watch listens
             response = await watch.until_final(

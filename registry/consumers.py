@@ -18,7 +18,7 @@ from jobs.models import Job
 from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver, outbox_deliver_soon
 from jobs.scheduler import jobs_dispatch, session_end
 from jobs.services import JobEnd
-from jobs.waiting import end_writing
+from jobs.waiting import end_awaited, end_writing
 from registry import services
 from registry.models import WorkerSession
 from registry.protocol import Frame, ProtocolError, frame_parse
@@ -207,6 +207,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
     # Channel-layer events from the scheduler (possibly on another server instance).
 
     async def job_execute(self, event: dict[str, Any]) -> None:
+        if event.get("awaited"):
+            end_awaited(event["frame"]["job"])
         await self.send_frame(event["frame"])
 
     async def job_cancel(self, event: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from jobs import provider_cache
 from tests.callback_receiver import subscriber  # noqa: F401 (fixture)
 from tests.factories import communicator, hello, receive, send, token_create
 from tests.live_processes import processes, pytest_runtest_makereport  # noqa: F401 (fixture, hook)
-from tests.redis_layers import redis  # noqa: F401 (fixture)
+from tests.redis_layers import other_instance, redis  # noqa: F401 (fixtures)
 from ums_site.db import db_threads_close
 
 # The on-disk SQLite test database lives here (see settings).

@@ -25,6 +25,16 @@ def layer_new(prefix: str) -> LocalFirstPubSubChannelLayer:
 
 
 @pytest.fixture
+async def other_instance() -> AsyncIterator[LocalFirstPubSubChannelLayer]:
+    """The channel layer of another server instance of the same deployment."""
+    from channels.layers import get_channel_layer
+
+    layer = layer_new(get_channel_layer().prefix)
+    yield layer
+    await layer.flush()
+
+
+@pytest.fixture
 async def redis() -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     yield client

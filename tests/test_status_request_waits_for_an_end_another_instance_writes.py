@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import AsyncClient
 from django.utils import timezone
@@ -17,7 +15,6 @@ from django.utils import timezone
 import jobs.waiting
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox, job_group
-from tests.redis_layers import layer_new
 from tests.status_waits import SETTLE_SECONDS, running_job, status_of
 from ums_site.channel_layer import LocalFirstPubSubChannelLayer
 from ums_site.db import db_sync_to_async
@@ -26,14 +23,6 @@ pytestmark = [
     pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-async def other_instance() -> AsyncIterator[LocalFirstPubSubChannelLayer]:
-    """The channel layer of another server instance of the same deployment."""
-    layer = layer_new(get_channel_layer().prefix)
-    yield layer
-    await layer.flush()
 
 
 @pytest.fixture(autouse=True)
