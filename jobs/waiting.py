@@ -164,7 +164,7 @@ def end_awaited(job_id: str) -> None:
     response (a synchronous execution): `end_writing` will not mark that end on Redis.
 
     The mark serves status requests polling the job on other instances, and costs a Redis
-    command on the way of every job's end (in the benchmark, a synchronous job took 0.3 to
+    command on the way of every job's end (in the benchmark, a synchronous job took 0.25 to
     1.1 ms less without it). A poll of such a job that comes during the write may answer
     `running`, as it would without Redis; its next poll finds the end.
     """

@@ -43,6 +43,10 @@ from django.urls import set_script_prefix
 IDLE_REQUEST_THREADS = 32
 
 
+class _RequestProcessed(Exception):
+    """Ends the request's task group once the response is sent (as Django's own handler)."""
+
+
 class RequestThread(ThreadPoolExecutor):
     """A request's own thread, which knows whether the request has used it."""
 
@@ -96,18 +100,14 @@ class PooledThreadASGIHandler(ASGIHandler):
     async def _responded(self, request, receive, send) -> HttpResponseBase | None:
         """The response once sent, or None if the client left first."""
         response = None
-
-        class RequestProcessed(Exception):
-            pass
-
         try:
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(self.listen_for_disconnect(receive))
                     response = await self.run_get_response(request)
                     await self.send_response(response, send)
-                    raise RequestProcessed
-            except* (RequestProcessed, RequestAborted):
+                    raise _RequestProcessed
+            except* (_RequestProcessed, RequestAborted):
                 pass
         except BaseExceptionGroup as exception_group:
             if len(exception_group.exceptions) == 1:
@@ -123,6 +123,7 @@ class PooledThreadASGIHandler(ASGIHandler):
 
 
 async def _closed(response: HttpResponseBase, thread: RequestThread) -> None:
+    """Closes the response in the request's thread if the request used it, else here."""
     if thread.used:
         await sync_to_async(response.close)()
     else:
