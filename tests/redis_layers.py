@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from channels.layers import get_channel_layer
 from django.conf import settings
 from redis import asyncio as aioredis
 
@@ -27,8 +28,6 @@ def layer_new(prefix: str) -> LocalFirstPubSubChannelLayer:
 @pytest.fixture
 async def other_instance() -> AsyncIterator[LocalFirstPubSubChannelLayer]:
     """The channel layer of another server instance of the same deployment."""
-    from channels.layers import get_channel_layer
-
     layer = layer_new(get_channel_layer().prefix)
     yield layer
     await layer.flush()
