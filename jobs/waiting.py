@@ -58,11 +58,13 @@ AWAITED_MAX = 4096
 
 @dataclass
 class JobWatch:
+    """The signals of one job, on a channel that listens to its group only: on Redis, a group
+    listener (`new_group_channel`); in memory, a channel of the in-memory layer. A receive of
+    either may be cancelled without losing a message, so each wait is a receive with a
+    timeout, in the waiting task itself."""
+
     layer: BaseChannelLayer
     channel: str
-    # One receive runs across the waits: cancelling it on every timeout would drop a signal
-    # that came meanwhile (the Pub/Sub layer forgets a channel whose receive is cancelled).
-    _receiving: asyncio.Future | None = None
 
     async def until_final[T](
         self,
@@ -99,24 +101,15 @@ class JobWatch:
         remaining = until - time.monotonic()
         if remaining <= 0:
             return None
-        if self._receiving is None:
-            self._receiving = asyncio.ensure_future(self.layer.receive(self.channel))
-        done, _ = await asyncio.wait({self._receiving}, timeout=remaining)
-        if not done:
+        try:
+            return await asyncio.wait_for(self.layer.receive(self.channel), remaining)
+        except TimeoutError:
             return None
-        message, self._receiving = self._receiving.result(), None
-        return message
 
-    async def close(self) -> None:
-        """Ends the channel. Channels has no call for that: a consumer's channel ends when its
-        receive is cancelled, and the Pub/Sub layer then unsubscribes it."""
-        receiving = self._receiving or asyncio.ensure_future(self.layer.receive(self.channel))
-        self._receiving = None
-        await asyncio.sleep(0)  # a receive cancelled before it ran would clean nothing up
-        receiving.cancel()
-        # The watch is over: what its last receive ended with no longer matters.
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiving
+    def close(self) -> None:
+        """Ends the channel: its queue, with any signal left in it, goes (Channels has no call
+        for that; both layers keep a channel's queue in `channels`)."""
+        self.layer.channels.pop(self.channel, None)
 
 
 @contextlib.asynccontextmanager
@@ -156,7 +149,7 @@ def _sent_here(layer: BaseChannelLayer, sending: Outbox) -> bool:
 
 async def _watch_end(layer: BaseChannelLayer, group: str, watch: JobWatch) -> None:
     await layer.group_discard(group, watch.channel)
-    await watch.close()
+    watch.close()
 
 
 def end_awaited(job_id: str) -> None:
