@@ -120,12 +120,6 @@ async def outbox_deliver(outbox: Outbox) -> None:
             logger.warning("could not signal %s to %s", message["type"], group, exc_info=True)
 
 
-def outbox_deliver_soon(outbox: Outbox) -> None:
-    """Delivers in a task of its own, for a caller that must not wait for it."""
-    if outbox:
-        in_background(outbox_deliver(outbox))
-
-
 async def background_settled() -> None:
     """Returns once the deliveries under way are done (tests, before they look at the layer)."""
     while _deliveries:
