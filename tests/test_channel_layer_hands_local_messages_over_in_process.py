@@ -56,7 +56,7 @@ async def test_a_group_message_reaches_a_listener_of_this_process_without_redis(
         "type": "job.changed",
         "status": "successful",
     }
-    assert redis_reached.is_set()  # the other processes' copy is on its way
+    await asyncio.wait_for(redis_reached.wait(), 5)  # the other processes' copy is on its way
     sending.cancel()
     await layer.flush()
 
@@ -111,3 +111,28 @@ async def test_a_group_channel_gets_other_processes_group_messages_without_a_sub
     assert await asyncio.wait_for(waiter.receive(channel), 5) == dismissed
     await sender.flush()
     await waiter.flush()
+
+
+async def test_a_listener_of_this_process_is_woken_before_the_copy_goes_to_redis(redis, monkeypatch):
+    layer = layer_new(prefix_new())
+    channel = await layer.new_group_channel()
+    await layer.group_add_here("job-7", channel)
+    shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("job-7"))
+    order: list[str] = []
+    publish = shard.publish
+
+    async def published(*args) -> None:
+        order.append("published")
+        await publish(*args)
+
+    async def listen() -> None:
+        await layer.receive(channel)
+        order.append("received")
+
+    monkeypatch.setattr(shard, "publish", published)
+    listening = asyncio.create_task(listen())
+    await asyncio.sleep(0)  # listening
+    await layer.group_send("job-7", {"type": "job.changed", "status": "successful"})
+    await asyncio.wait_for(listening, 5)
+    assert order == ["received", "published"]
+    await layer.flush()
