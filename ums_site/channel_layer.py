@@ -7,9 +7,10 @@ into the consumer's queue instead (the job a client submits, when the worker's s
 held by the instance that took the request). A group message goes straight to the group's
 listeners in this process (a synchronous execution waiting for its job's end, on the
 instance whose worker reported it) and then, once the tasks it woke here have run, through
-Redis to the other processes, marked so that this process drops the copy Redis brings back. A channel that listens only to groups (a
-synchronous execution's, for its job) has no subscription of its own on Redis, and the group
-of a job sent to a worker socket of this process none either (`group_add_here`).
+Redis to the other processes, marked so that this process drops the copy Redis brings back.
+A channel that listens only to groups (a synchronous execution's, for its job) has no
+subscription of its own on Redis, and the group of a job sent to a worker socket of this
+process none either (`group_add_here`).
 
 Each process also keeps a subscription of its own on every Redis shard, for as long as it
 runs: channels-redis's receiver reads a shard only while it has subscriptions, and checks back
