@@ -56,8 +56,8 @@ async def _write_end(job_id: str, report: Callable[..., JobEnd | None]) -> Outbo
     Status requests of the job wait for the write. The dispatch's look at the queue comes once
     the tasks the end's signals woke have run: a synchronous execution's answer goes first.
     A look in the same thread hop as the write ran alongside that answer, on the other core
-    and for the GIL: in the benchmark, synchronous jobs took 0.1 to 0.5 ms less with the look
-    after it, for a thread hop more.
+    and for the GIL: in the benchmark (A/B in both orders), synchronous jobs took 0.1 ms less
+    with the look after it, for a thread hop more.
     """
     with end_writing(job_id) as written:
         end, outbox = await _changed(report)
