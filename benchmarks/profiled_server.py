@@ -92,7 +92,9 @@ def _sample_forever() -> None:
     """Samples the stack of every busy thread; idle waits are not time spent."""
     global _sampler_cpu
     me = threading.get_ident()
-    idle = ("select", "poll", "doPoll", "wait", "_worker", "epoll", "acquire", "sleep", "get")
+    # Innermost Python frames of a thread blocked in C: a database thread waiting for a call
+    # is in `_serve` (ums_site/db.py), as a ThreadPoolExecutor's thread is in `_worker`.
+    idle = ("select", "poll", "doPoll", "wait", "_worker", "_serve", "epoll", "acquire", "sleep", "get")
     while True:
         time.sleep(SAMPLE_SECONDS)
         _sampler_cpu = time.thread_time()
