@@ -1,7 +1,6 @@
 """A signal of a job wakes the wait for it in one step of the event loop: the wait receives in
-its own task, with a timeout, where a receive in a task of its own took three steps, and on
-a synchronous execution's instance the other processes' copy of the job's end went to Redis
-first (0.2 ms of a job's way back to its client)."""
+its own task, with a timeout, where a receive in a task of its own took three steps; a wait
+that timed out loses no signal that comes after it."""
 
 from __future__ import annotations
 
