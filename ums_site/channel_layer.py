@@ -149,7 +149,7 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         stands: cancelled, the wait loses nothing, where channels-redis's receive forgets the
         channel (its subscription ends). So a wait with a timeout needs no task of its own,
         and a message wakes it in one step of the event loop, not three."""
-        queue = layer.channels.get(channel) if GROUP_LISTENER in channel else None
+        queue = layer.channels.get(channel) if channel.startswith(layer.prefix + GROUP_LISTENER) else None
         if queue is None:
             return await layer.receive(channel)
         return self.deserialize(await queue.get())
