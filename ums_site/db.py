@@ -24,9 +24,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
-# What a database thread is given: the call, where its outcome goes (result, error), and
-# whether it is still wanted (its caller may have been cancelled before it started).
-_Call = tuple[Callable[[], Any], Callable[[Any, BaseException | None], None], Callable[[], bool]]
+# What a database thread is given: the call, the future its outcome goes to, and the event
+# loop of that future (None: a concurrent future, settled in the thread).
+_Call = tuple[Callable[[], Any], asyncio.Future | Future, asyncio.AbstractEventLoop | None]
 
 
 class _Threads:
@@ -54,15 +54,18 @@ class _Threads:
 
     def _serve(self) -> None:
         while (call := self._calls.get()) is not None:
-            run, settle, wanted = call
-            if not wanted():
+            run, future, loop = call
+            # Read here, a flag set once: a stale read only runs a call its caller left.
+            if future.cancelled():
                 continue
             try:
-                result = run()
-            except BaseException as error:  # the caller's to handle, as from the call itself
-                settle(None, error)
+                result, error = run(), None
+            except BaseException as raised:  # the caller's to handle, as from the call itself
+                result, error = None, raised
+            if loop is None:
+                _settle(future, result, error)
             else:
-                settle(result, None)
+                _settle_in(loop, future, result, error)
 
     def _stop(self) -> None:
         for _ in self._threads:
@@ -108,7 +111,7 @@ class DatabaseThread:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         run = functools.partial(contextvars.copy_context().run, self._checked, *args, **kwargs)
-        _db_threads().put((run, functools.partial(_settle_in, loop, future), _wanted(future)))
+        _db_threads().put((run, future, loop))
         return await future
 
     def _checked(self, *args: Any, **kwargs: Any) -> Any:
@@ -117,11 +120,6 @@ class DatabaseThread:
             return self.func(*args, **kwargs)
         finally:
             _connections_check()
-
-
-def _wanted(future: asyncio.Future) -> Callable[[], bool]:
-    # Read from a database thread: a flag, set once, that a stale read only makes run anyway.
-    return lambda: not future.cancelled()
 
 
 def _settle_in(
@@ -163,6 +161,6 @@ def db_threads_close() -> None:
 
     closed = [Future() for _ in range(threads.count)]
     for future in closed:
-        threads.put((close_mine, functools.partial(_settle, future), lambda: True))
+        threads.put((close_mine, future, None))
     for future in closed:
         future.result()
