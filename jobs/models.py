@@ -51,6 +51,11 @@ class Job(models.Model):
     subscriber = models.JSONField(default=dict, blank=True)
     # The API's base URL as the client reached it, for absolute links in callbacks.
     links_base = models.CharField(max_length=500, blank=True)
+    # The channel of the synchronous execution awaiting the job's end, if any: whichever
+    # instance ends the job sends the end there as well as to the job's group, so that the
+    # waiting instance need not subscribe the group on Redis before the job may leave
+    # (jobs/waiting.py, `reply_watch`).
+    reply_channel = models.CharField(max_length=200, blank=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # The live session the job is assigned to; null while it waits in the queue.
     session = models.ForeignKey(

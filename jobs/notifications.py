@@ -80,13 +80,6 @@ class Outbox:
         """An event for the consumer holding a worker's socket (`job.execute`, …)."""
         self.to_channels.append((channel_name, {"type": event_type, **fields}))
 
-    def execution_awaited(self, job_id: object) -> None:
-        """Tells the worker's socket that the job's client awaits its end in its response (a
-        synchronous execution): `end_awaited` in jobs/waiting.py."""
-        for _, message in self.to_channels:
-            if message["type"] == "job.execute" and message["frame"]["job"] == str(job_id):
-                message["awaited"] = True
-
     def job_changed(self, job, *, results: list[JobOutput] | None = None) -> None:
         """`results`: a successful job's outputs (values, not files), sent along."""
         # Callbacks are the durable part of the outbox: recorded in the change's transaction.
@@ -96,6 +89,8 @@ class Outbox:
             message["state"] = _final_state(job)
         if results is not None:
             message["results"] = [[output.output_id, output.media_type, output.value] for output in results]
+        if job.is_final and job.reply_channel:  # sent first: the client waits for it
+            self.to_channels.append((job.reply_channel, message))
         self.to_groups.append((job_group(job.id), message))
 
     def __bool__(self) -> bool:

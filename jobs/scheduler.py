@@ -225,7 +225,9 @@ def _assign(job: Job, session: WorkerSession, now: datetime, outbox: Outbox) -> 
     job.last_credential_id = session.credential_id
     job.attempts += 1
     job.dispatched = job.updated = now
-    outbox.to_session(session.channel_name, "job.execute", frame=execute_event(job))
+    # `awaited`: its client awaits the end in its response (`end_awaited` in jobs/waiting.py).
+    awaited = bool(job.reply_channel)
+    outbox.to_session(session.channel_name, "job.execute", frame=execute_event(job), awaited=awaited)
 
 
 def _waiting(

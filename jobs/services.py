@@ -62,12 +62,15 @@ def job_create(
     subscriber: dict[str, str] | None = None,
     owner=None,
     links_base: str = "",
+    reply_channel: str = "",
     outbox: Outbox,
     optimistic: bool = False,
 ) -> Job:
     """Queues a job (inputs already validated) and dispatches the jobs of its process that can run now.
 
     One transaction: no other dispatcher sees the job before this one had its chance.
+
+    `reply_channel`: where a synchronous execution awaits the job's end (`Job.reply_channel`).
 
     `optimistic`: `process` may be out of date (`registry.process_cache`), and the job is
     written only if the process is unchanged, checked by its INSERT. On PostgreSQL it goes
@@ -86,6 +89,7 @@ def job_create(
         subscriber=subscriber or {},
         owner=owner if owner is not None and owner.is_authenticated else None,
         links_base=links_base,
+        reply_channel=reply_channel,
     )
     if optimistic:
         guessed = job_assign_to_guess(job, condition=process_unchanged_condition(process), outbox=outbox)

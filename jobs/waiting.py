@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from jobs.models import FINAL_STATUSES
-from jobs.notifications import Outbox, in_background, job_from_signal, job_group, job_look_message
+from jobs.notifications import in_background, job_from_signal, job_group, job_look_message
 from ums_site.db import db_sync_to_async
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ AWAITED_MAX = 4096
 
 @dataclass
 class JobWatch:
-    """The signals of one job, on a channel that listens to its group only: on Redis, a group
-    listener (`new_group_channel`); in memory, a channel of the in-memory layer. A receive of
+    """The signals of one job, on a channel of their own: on Redis, a listener channel
+    (`new_listener_channel`); in memory, a channel of the in-memory layer. A receive of
     either may be cancelled without losing a message, so each wait is a receive with a
     timeout, in the waiting task itself."""
 
@@ -113,38 +113,43 @@ class JobWatch:
 
 
 @contextlib.asynccontextmanager
-async def job_watch(job_id: Any, sending: Outbox | None = None) -> AsyncIterator[JobWatch]:
-    """Listens for the changes of a job; enter it before the job is sent to a worker, so that
-    no signal can come before the listening starts.
+async def reply_watch() -> AsyncIterator[JobWatch]:
+    """A watch of a job yet to be created, on the channel its record is to name
+    (`Job.reply_channel`): whichever instance ends the job sends the end there, as well as to
+    the job's group. Enter it before the job is created.
 
-    `sending`: the outbox that sends the job to its worker. If that worker's socket is held by
-    this process, its reports come here and so do the job's signals: on Redis the watch then
-    joins the job's group without subscribing it (a round trip before the job could leave).
-    Should the job end elsewhere after all (its worker reconnected to another instance), the
-    wait sees it at its next look at the record, within POLL_SECONDS.
+    On Redis, the channel needs no subscription of its own (a listener channel), where joining
+    the job's group cost a SUBSCRIBE before the job could leave and an UNSUBSCRIBE after, when
+    the worker's socket was held by another instance: in the benchmark, such a job took 1.4 ms
+    more than one through the instance holding the socket, of which the SUBSCRIBE was 0.2 to
+    0.3 ms.
     """
     layer = get_channel_layer()
-    # Only the job's group signals it: on Redis, a channel without a subscription of its own.
-    channel = await getattr(layer, "new_group_channel", layer.new_channel)()
+    watch = JobWatch(layer, await _new_channel(layer))
+    try:
+        yield watch
+    finally:
+        watch.close()
+
+
+@contextlib.asynccontextmanager
+async def job_watch(job_id: Any) -> AsyncIterator[JobWatch]:
+    """Listens for the changes of a job, through its group."""
+    layer = get_channel_layer()
+    channel = await _new_channel(layer)
     group = job_group(job_id)
-    if sending is not None and _sent_here(layer, sending):
-        await layer.group_add_here(group, channel)
-    else:
-        await layer.group_add(group, channel)
+    await layer.group_add(group, channel)
     watch = JobWatch(layer, channel)
     try:
         yield watch
     finally:
         # Once the wait is over nothing waits for its end: on Redis, leaving the group is a
-        # round trip (UNSUBSCRIBE), which the answer of a synchronous execution or a status
-        # request waited for.
+        # round trip (UNSUBSCRIBE), which the answer to a status request waited for.
         in_background(_watch_end(layer, group, watch))
 
 
-def _sent_here(layer: BaseChannelLayer, sending: Outbox) -> bool:
-    """Whether the outbox sends to sockets of this process only (and at least one)."""
-    holds = getattr(layer, "holds", None)
-    return holds is not None and bool(sending.to_channels) and all(holds(c) for c, _ in sending.to_channels)
+async def _new_channel(layer: BaseChannelLayer) -> str:
+    return await getattr(layer, "new_listener_channel", layer.new_channel)()
 
 
 async def _watch_end(layer: BaseChannelLayer, group: str, watch: JobWatch) -> None:

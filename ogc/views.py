@@ -22,7 +22,7 @@ from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.models import Job, JobOutput, JobStatus
 from jobs.notifications import Outbox, outbox_deliver
-from jobs.waiting import job_read_settled, job_watch
+from jobs.waiting import job_read_settled, reply_watch
 from ogc.async_views import AsyncAPIView
 from ogc.execution import ASYNC, RESPOND_ASYNC, ExecutionMode, execute_request_parse, execution_mode
 from ogc.filters import JobFilter
@@ -126,9 +126,11 @@ class ProcessView(EncodingsMixin, APIView):
 
 
 @db_sync_to_async
-def _create_job(request, process_id: str, base: str) -> tuple[Job, ExecutionMode, Outbox]:
+def _create_job(request, process_id: str, base: str, reply_channel: str) -> tuple[Job, ExecutionMode, Outbox]:
     """Checks the request against the process and queues the job, in one thread hop (the
     benchmark profile counted a hop and a database connection for the lookup alone).
+
+    `reply_channel`: where a synchronous execution awaits the job's end (`reply_watch`).
 
     The process as the last request read it comes first (`registry.process_cache`), its job
     written only if the process is unchanged. If it changed, or if the request fails the
@@ -138,17 +140,17 @@ def _create_job(request, process_id: str, base: str) -> tuple[Job, ExecutionMode
     cached = process_cached(process_id)
     if cached is not None:
         with contextlib.suppress(Problem, job_services.JobCreateConflict):
-            return _job_of_request(request, base, cached, optimistic=True)
+            return _job_of_request(request, base, cached, reply_channel, optimistic=True)
     process = registry_selectors.process_get(process_id)
     if process is None:
         process_forget(process_id)
         raise no_such_process(process_id)
     process_remember(process)
-    return _job_of_request(request, base, process, optimistic=False)
+    return _job_of_request(request, base, process, reply_channel, optimistic=False)
 
 
 def _job_of_request(
-    request, base: str, process: Process, *, optimistic: bool
+    request, base: str, process: Process, reply_channel: str, *, optimistic: bool
 ) -> tuple[Job, ExecutionMode, Outbox]:
     execute = execute_request_parse(process, request.data)
     mode = execution_mode(process, request.headers.get("Prefer", ""))
@@ -161,6 +163,7 @@ def _job_of_request(
         subscriber=execute.subscriber,
         owner=request.user,
         links_base=base,
+        reply_channel="" if mode.mode == ASYNC else reply_channel,
         outbox=outbox,
         optimistic=optimistic,
     )
@@ -177,13 +180,11 @@ class ExecutionView(AsyncAPIView):
     @EXECUTE_OPERATION
     async def post(self, request, process_id: str):
         base = base_url(request)
-        job, mode, outbox = await _create_job(request, process_id, base)
-        if mode.mode == ASYNC:
+        async with reply_watch() as watch:  # listening before the job can end
+            job, mode, outbox = await _create_job(request, process_id, base, watch.channel)
             await outbox_deliver(outbox)
-            return _accepted(job, base, applied=RESPOND_ASYNC if mode.preference_applied else None)
-        outbox.execution_awaited(job.id)
-        async with job_watch(job.id, outbox) as watch:
-            await outbox_deliver(outbox)  # the job goes to its worker once the watch listens
+            if mode.mode == ASYNC:
+                return _accepted(job, base, applied=RESPOND_ASYNC if mode.preference_applied else None)
             response = await watch.until_final(
                 partial(_final_results, job.id, base),
                 mode.wait_seconds,

@@ -72,7 +72,7 @@ def test_its_frame_goes_to_the_guessed_sessions_channel():
         (session.channel_name, {"type": "job.execute", "frame": {
             "type": "job.execute", "job": str(job.pk), "process": "echo", "inputs": {}, "outputs": {},
             "attempt": 1,
-        }})
+        }, "awaited": False})
     ]  # fmt: skip
 
 

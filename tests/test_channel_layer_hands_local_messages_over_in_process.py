@@ -1,5 +1,6 @@
 """The Redis channel layer delivers a message to a channel or a group listener of the same
-process without Redis, once, and to other processes through it (ums_site.channel_layer)."""
+process without Redis, once, and to other processes through it; a listener channel gets
+messages from other processes without a subscription of its own (ums_site.channel_layer)."""
 
 from __future__ import annotations
 
@@ -92,10 +93,10 @@ async def test_a_group_message_reaches_listeners_of_other_processes_through_redi
     await other.flush()
 
 
-async def test_a_group_channel_gets_other_processes_group_messages_without_a_subscription(redis):
+async def test_a_listener_channel_gets_other_processes_group_messages_without_a_subscription(redis):
     prefix = prefix_new()
     sender, waiter = layer_new(prefix), layer_new(prefix)  # two processes' layers
-    channel = await waiter.new_group_channel()
+    channel = await waiter.new_listener_channel()
     await waiter.group_add("job-6", channel)
     await asyncio.sleep(0.2)  # the group's subscription has reached Redis
     assert await redis.pubsub_numsub(channel) == [(channel.encode(), 0)]
@@ -113,10 +114,39 @@ async def test_a_group_channel_gets_other_processes_group_messages_without_a_sub
     await waiter.flush()
 
 
+async def test_a_listener_channel_gets_messages_sent_to_it_by_other_processes(redis):
+    prefix = prefix_new()
+    sender, waiter = layer_new(prefix), layer_new(prefix)
+    channel = await waiter.new_listener_channel()
+    assert await redis.pubsub_numsub(channel) == [(channel.encode(), 0)]
+    await sender.send(channel, {"type": "job.changed", "status": "failed"})
+    assert await asyncio.wait_for(waiter.receive(channel), 5) == {"type": "job.changed", "status": "failed"}
+    await sender.flush()
+    await waiter.flush()
+
+
+async def test_a_message_to_an_ended_listener_channel_of_this_process_goes_nowhere(redis, monkeypatch):
+    layer = layer_new(prefix_new())
+    channel = await layer.new_listener_channel()
+    del layer.channels[channel]  # its watch ended
+    published: list[str] = []
+
+    async def publish(name: str, message: bytes) -> None:
+        published.append(name)
+
+    for shard in layer._get_layer()._shards:
+        monkeypatch.setattr(shard, "publish", publish)
+    of_another_process = channel.replace(layer.origin, "0" * len(layer.origin))
+    await layer.send(channel, {"type": "job.changed", "status": "successful"})
+    await layer.send(of_another_process, {"type": "marker"})
+    assert published == [of_another_process]
+    await layer.flush()
+
+
 async def test_a_listener_of_this_process_is_woken_before_the_copy_goes_to_redis(redis, monkeypatch):
     layer = layer_new(prefix_new())
-    channel = await layer.new_group_channel()
-    await layer.group_add_here("job-7", channel)
+    channel = await layer.new_listener_channel()
+    await layer.group_add("job-7", channel)
     shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("job-7"))
     order: list[str] = []
     publish = shard.publish

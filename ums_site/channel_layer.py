@@ -3,21 +3,21 @@
 channels-redis's Pub/Sub layer publishes every message through Redis, also to a consumer in
 the sending process: a round trip to Redis for the PUBLISH, and one more for the message to
 come back on the subscription. Here a message to a channel of this process goes straight
-into the consumer's queue instead (the job a client submits, when the worker's socket is
-held by the instance that took the request). A group message goes straight to the group's
-listeners in this process (a synchronous execution waiting for its job's end, on the
-instance whose worker reported it) and then, once the tasks it woke here have run, through
-Redis to the other processes, marked so that this process drops the copy Redis brings back.
-A channel that listens only to groups (a synchronous execution's, for its job) has no
-subscription of its own on Redis, and the group of a job sent to a worker socket of this
-process none either (`group_add_here`).
+into its queue instead (the job a client submits, when the worker's socket is held by the
+instance that took the request; the end of a synchronous execution's job, when its worker
+reported it there). A group message goes straight to the group's listeners in this process
+and then, once the tasks it woke here have run, through Redis to the other processes, marked
+so that this process drops the copy Redis brings back.
 
-Each process also keeps a subscription of its own on every Redis shard, for as long as it
-runs: channels-redis's receiver reads a shard only while it has subscriptions, and checks back
-every 0.1 s while it has none. An instance that holds no worker socket has none between
-synchronous executions, so the end of the next one's job, sent from the instance whose worker
-ran it, waited for that check: 50 ms on average (the benchmark's synchronous jobs took 66 ms
-through the other instance, against 15 ms through the worker's own).
+A listener channel (a job's watch) has no subscription of its own on Redis: its name falls
+under a pattern each process subscribes once on every shard, for as long as it runs, so a
+message sent to it by name from any process arrives without a round trip to subscribe it
+first. The pattern also keeps the shards' receivers reading: channels-redis's receiver reads
+a shard only while it has subscriptions, and checks back every 0.1 s while it has none. An
+instance that holds no worker socket has none between synchronous executions, so the end of
+the next one's job, sent from the instance whose worker ran it, waited for that check: 50 ms
+on average (the benchmark's synchronous jobs took 66 ms through the other instance, against
+15 ms through the worker's own).
 
 Marks are short-lived flags every process sees, keys on the shards' Redis: an instance
 writing a job's end marks it, for the status requests of the other instances
@@ -27,6 +27,7 @@ writing a job's end marks it, for the status requests of the other instances
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -34,8 +35,8 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 
 # The key that marks a group message's way through Redis with the process that sent it.
 ORIGIN_KEY = "__ums_origin__"
-# In the name of a channel that listens to groups only (`new_group_channel`).
-GROUP_LISTENER = "group-listener."
+# In the name of a listener channel, after the layer's prefix (`new_listener_channel`).
+LISTENER = "listener."
 
 
 class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
@@ -49,10 +50,10 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         # a copy, as through Redis, not the sender's dict.
         layer = self._get_layer()
         queue = layer.channels.get(channel)
-        if queue is None:
-            await layer.send(channel, message)
-        else:
+        if queue is not None:
             queue.put_nowait(self.serialize(message))
+        elif not channel.startswith(self._listeners(layer)):  # else one of this process's, ended
+            await layer.send(channel, message)
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         layer = self._get_layer()
@@ -64,38 +65,40 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         await self._keep_listening(layer)
         await layer.group_add(group, channel)
 
-    async def _keep_listening(self, layer: Any) -> None:
-        """Subscribes this process's own channel on every shard, once (see the module's doc).
-
-        The first subscription of a shard starts its receiver, which may check before the
-        SUBSCRIBE is answered and then sleep its 0.1 s: this comes first, so that a process
-        loses that time once, at its first subscription, and not at every first one after
-        a quiet spell."""
-        channel = f"{layer.prefix}process.{self.origin}"
-        for shard in layer._shards:
-            await shard.subscribe(channel)  # nothing but a lock and a look once subscribed
-
-    async def new_group_channel(self) -> str:
-        """A channel for group messages only: its queue in this process and no subscription on
-        Redis, which two round trips to it per channel would cost (SUBSCRIBE, and UNSUBSCRIBE
-        when its receive ends). The groups it joins are subscribed; a message sent to it by name
-        from another process would not arrive. Its receive may be cancelled without loss (see
-        `receive`); it ends when its queue is dropped from `channels`."""
+    async def new_listener_channel(self) -> str:
+        """A channel of this process without a subscription of its own on Redis, which would
+        cost two round trips per channel (SUBSCRIBE, and UNSUBSCRIBE when its receive ends):
+        its name falls under the pattern the process subscribes once (see the module's doc).
+        Messages sent to it by name from any process arrive, and so do those of the groups it
+        joins. Its receive may be cancelled without loss (see `receive`); it ends when its
+        queue is dropped from `channels`."""
         layer = self._get_layer()
-        channel = f"{layer.prefix}{GROUP_LISTENER}{uuid.uuid4().hex}"
+        await self._keep_listening(layer)
+        channel = f"{self._listeners(layer)}{uuid.uuid4().hex}"
         layer.channels[channel] = asyncio.Queue()
         return channel
 
-    def holds(self, channel: str) -> bool:
-        """Whether `channel` listens in this process (a message to it stays here)."""
-        return channel in self._get_layer().channels
+    def _listeners(self, layer: Any) -> str:
+        """The beginning of the names of this process's listener channels."""
+        return f"{layer.prefix}{LISTENER}{self.origin}."
 
-    async def group_add_here(self, group: str, channel: str) -> None:
-        """Joins `channel` to the group in this process only, without the group's subscription
-        on Redis (a round trip): messages sent to the group from this process reach it, those
-        from other processes do not, unless something else here subscribed it."""
-        layer = self._get_layer()
-        layer.groups.setdefault(layer._get_group_channel_name(group), set()).add(channel)
+    async def _keep_listening(self, layer: Any) -> None:
+        """Subscribes the pattern of this process's listener channels on every shard, once
+        (see the module's doc).
+
+        The first subscription of a shard starts its receiver, which may check before the
+        subscription is answered and then sleep its 0.1 s: this comes first, so that a process
+        loses that time once, at its first subscription, and not at every first one after
+        a quiet spell."""
+        # Channel names hold no glob characters, a prefix might.
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._listeners(layer)) + "*"
+        for shard in layer._shards:
+            async with shard._lock:  # as the shard's own subscribe, which takes no pattern
+                if pattern not in shard._subscribed_to:  # emptied by a flush, as the connection
+                    shard._ensure_redis()
+                    shard._ensure_receiver()
+                    await shard._pubsub.psubscribe(pattern)
+                    shard._subscribed_to.add(pattern)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         layer = self._get_layer()
@@ -145,11 +148,11 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
                 return message
 
     async def _next(self, layer: Any, channel: str) -> dict[str, Any]:
-        """The channel's next message. That of a group listener is taken from its queue as it
+        """The channel's next message. That of a listener channel is taken from its queue as it
         stands: cancelled, the wait loses nothing, where channels-redis's receive forgets the
         channel (its subscription ends). So a wait with a timeout needs no task of its own,
         and a message wakes it in one step of the event loop, not three."""
-        queue = layer.channels.get(channel) if channel.startswith(layer.prefix + GROUP_LISTENER) else None
+        queue = layer.channels.get(channel) if channel.startswith(self._listeners(layer)) else None
         if queue is None:
             return await layer.receive(channel)
         return self.deserialize(await queue.get())
