@@ -166,7 +166,7 @@ def end_awaited(job_id: str) -> None:
     1.1 ms less without it). A poll of such a job that comes during the write may answer
     `running`, as it would without Redis; its next poll finds the end.
     """
-    key = _job_key(job_id)
+    key = job_key(job_id)
     if key is None:
         return
     _awaited[key] = None
@@ -185,7 +185,7 @@ def end_writing(job_id: str) -> Iterator[Callable[[Job | None], None]]:
     report refused) is unmarked, and their status requests waiting for it are told to read the
     record again.
     """
-    key = _job_key(job_id)
+    key = job_key(job_id)
     write = _EndWrite()
     if key is None:
         yield write.committed
@@ -214,7 +214,7 @@ async def end_written(job_id: str) -> Job | None:
     A client polling a job would otherwise be told "running" while its end is being written
     here, a few milliseconds from the commit, and learn of it only at its next poll.
     """
-    write = _ends_writing.get(_job_key(job_id) or "")
+    write = _ends_writing.get(job_key(job_id) or "")
     if write is None:
         return None
     with contextlib.suppress(TimeoutError):
@@ -237,7 +237,7 @@ async def job_read_settled(
     if (written := await end_written(job_id)) is not None:
         return written if visible(written) else None
     job = await db_sync_to_async(read)()
-    key = _job_key(job_id)
+    key = job_key(job_id)
     if job is None or job.is_final or key is None:
         return job
     if key in _ends_writing:
@@ -306,7 +306,7 @@ async def _signal(signalling: Awaitable[None]) -> None:
         logger.warning("could not signal a job's end to the other instances", exc_info=True)
 
 
-def _job_key(job_id: str) -> str | None:
+def job_key(job_id: str) -> str | None:
     """One spelling per job id: URLs and frames may write a UUID in any of its forms."""
     try:
         return str(uuid.UUID(job_id))

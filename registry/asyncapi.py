@@ -18,6 +18,10 @@ A frame that is not valid JSON, not an object, of unknown type or with wrong fie
 answered with an `error` frame and changes nothing; the socket stays open. A worker may only
 report on jobs assigned to its own session. Large outputs are uploaded over HTTP first
 (`PUT /jobs/{job}/outputs/{output}` with the worker token) and referenced by `href`.
+The reports of different jobs are handled at once, those of one job in the order they came;
+any other frame is handled once the reports before it are recorded (the answer to
+`unregister` with no processes tells a worker its reports so far are recorded). A socket
+that closes keeps the reports it delivered.
 
 Guarantees: jobs are dispatched oldest first to a session providing the process with free
 capacity; when a session ends (close, crash, missed heartbeats) its unfinished jobs are

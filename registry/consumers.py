@@ -17,7 +17,7 @@ from jobs import services as job_services
 from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver
 from jobs.scheduler import jobs_dispatch, session_end
 from jobs.services import JobEnd
-from jobs.waiting import end_awaited, end_writing
+from jobs.waiting import end_awaited, end_writing, job_key
 from registry import services
 from registry.models import WorkerSession
 from registry.protocol import Frame, ProtocolError, frame_parse
@@ -38,6 +38,11 @@ JOB_REPORTS: dict[str, Callable[..., None]] = {
 
 # Reports after which the session has room for another job; the others need no dispatch.
 FREES_A_SLOT = frozenset({"job.succeeded", "job.failed", "job.rejected"})
+
+# Job reports of one socket handled at once; past it, the next frame waits for one to end.
+REPORTS_AT_ONCE_MAX = 32
+# The close code of a socket whose report failed on the server's side (WebSocket's own).
+CLOSE_INTERNAL_ERROR = 1011
 
 
 @db_sync_to_async
@@ -87,6 +92,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.credential = self.scope["worker_credential"]
+        # The task handling each job's latest report, by job (`_report_soon`).
+        self.reporting: dict[str, asyncio.Task] = {}
         await self.accept()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -99,6 +106,9 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code: int) -> None:
+        # A report under way is written before the session ends: a job it ends stays ended,
+        # not requeued with the session's other jobs.
+        await self._reports_handled()
         if self.session is None:
             return
         _, outbox = await _then_dispatch(
@@ -129,6 +139,9 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         return frame
 
     async def _handle(self, frame: Frame) -> None:
+        if frame.type not in JOB_REPORTS:
+            # The answer to any other frame tells the worker its earlier reports are recorded.
+            await self._reports_handled()
         data = frame.data
         if frame.type == "hello":
             await self._hello(data)
@@ -143,7 +156,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         elif frame.type == "heartbeat":
             await self._heartbeat()
         else:
-            await self._report(frame)
+            await self._report_soon(frame)
 
     async def _hello(self, data: dict[str, Any]) -> None:
         opened, outbox = await _then_dispatch(partial(self._open_session, data))
@@ -183,6 +196,40 @@ class WorkerConsumer(AsyncWebsocketConsumer):
     async def _heartbeat(self) -> None:
         if not await db_sync_to_async(services.session_touch)(session_id=self.session.pk):
             await self.close(code=CLOSE_SESSION_ENDED)
+
+    async def _report_soon(self, frame: Frame) -> None:
+        """Handles a job's report in a task of its own, once the job's earlier reports are
+        handled: the reports of different jobs are written at once, each on a database thread.
+
+        One at a time, the ends of a worker's jobs queued behind one another: with a backlog
+        on PostgreSQL, an end and the handover of its slot took 7 ms, 7 round trips, and a
+        worker with 4 slots ended a job every 9 ms at best, its slots idle meanwhile.
+        """
+        if len(self.reporting) >= REPORTS_AT_ONCE_MAX:
+            await asyncio.wait(list(self.reporting.values()), return_when=asyncio.FIRST_COMPLETED)
+        job = job_key(frame.data["job"]) or frame.data["job"]
+        task = asyncio.create_task(self._report_after(self.reporting.get(job), frame))
+        self.reporting[job] = task
+        task.add_done_callback(partial(self._reported, job))
+
+    async def _reports_handled(self) -> None:
+        while self.reporting:
+            await asyncio.wait(list(self.reporting.values()))
+
+    def _reported(self, job: str, task: asyncio.Task) -> None:
+        if self.reporting.get(job) is task:
+            del self.reporting[job]
+
+    async def _report_after(self, earlier: asyncio.Task | None, frame: Frame) -> None:
+        if earlier is not None:
+            await asyncio.wait([earlier])
+        try:
+            await self._report(frame)
+        except ProtocolError as error:
+            await self.send_frame(error.frame())
+        except Exception:  # as a handler's error would: the socket closes, the worker reconnects
+            logger.exception("could not handle %s of job %s", frame.type, frame.data["job"])
+            await self.close(code=CLOSE_INTERNAL_ERROR)
 
     async def _report(self, frame: Frame) -> None:
         data = frame.data
