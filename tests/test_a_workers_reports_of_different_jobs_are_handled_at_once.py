@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from jobs.models import Job, JobStatus
+from registry import consumers
 from registry.consumers import WorkerConsumer
 from tests.factories import receive, send, submitted
 
@@ -100,3 +101,25 @@ async def test_a_socket_closed_during_a_report_keeps_the_reported_end(connect_wo
     release.set()
     await asyncio.wait_for(closing, 5)
     await until_status(job, JobStatus.SUCCESSFUL)  # not requeued with the session's jobs
+
+
+async def test_past_the_bound_the_next_report_waits_for_one_to_end(connect_worker, held, monkeypatch):
+    monkeypatch.setattr("registry.consumers.REPORTS_AT_ONCE_MAX", 1)
+    ws, (first, second) = await running_jobs(connect_worker, 2)
+    release = held(first, "job.succeeded")
+    await send(ws, succeeded(first))
+    await send(ws, succeeded(second))
+    await asyncio.sleep(SETTLE_SECONDS)
+    assert await status(second) == JobStatus.ACCEPTED
+    release.set()
+    await until_status(second, JobStatus.SUCCESSFUL)
+
+
+async def test_a_report_that_fails_on_the_servers_side_closes_the_socket(connect_worker, monkeypatch):
+    def broken(**fields) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setitem(consumers.JOB_REPORTS, "job.progress", broken)
+    ws, (job,) = await running_jobs(connect_worker, 1)
+    await send(ws, {"type": "job.progress", "job": job, "progress": 10})
+    assert await ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 1011}
