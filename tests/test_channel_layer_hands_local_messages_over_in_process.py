@@ -5,11 +5,13 @@ messages from other processes without a subscription of its own (ums_site.channe
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from django.conf import settings
 
 from tests.redis_layers import layer_new, prefix_new
+from ums_site.channel_layer import LocalFirstPubSubChannelLayer
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 
@@ -30,21 +32,32 @@ async def test_a_message_to_a_channel_of_this_process_skips_redis(redis):
     await layer.flush()
 
 
-async def test_a_message_to_another_process_goes_through_redis(redis):
+@pytest.mark.parametrize(
+    ("new_channel", "subscriptions"),
+    [("new_channel", 1), ("new_listener_channel", 0)],  # a consumer's; a watch's, under the pattern
+)
+async def test_a_message_to_another_process_goes_through_redis(redis, new_channel, subscriptions):
     prefix = prefix_new()
     sender, receiver = layer_new(prefix), layer_new(prefix)  # two processes' layers
-    channel = await receiver.new_channel()
+    channel = await getattr(receiver, new_channel)()
+    assert await redis.pubsub_numsub(channel) == [(channel.encode(), subscriptions)]
     await sender.send(channel, {"type": "job.cancel", "job": "2"})
-    assert await receiver.receive(channel) == {"type": "job.cancel", "job": "2"}
+    assert await asyncio.wait_for(receiver.receive(channel), 5) == {"type": "job.cancel", "job": "2"}
     await sender.flush()
     await receiver.flush()
 
 
-async def test_a_group_message_reaches_a_listener_of_this_process_without_redis(redis, monkeypatch):
+async def group_listener(group: str, new_channel: str) -> tuple[LocalFirstPubSubChannelLayer, str, Any]:
+    """A process's layer with a channel (`new_channel` makes it) in `group`, and the group's
+    Redis shard."""
     layer = layer_new(prefix_new())
-    channel = await layer.new_channel()
-    await layer.group_add("job-3", channel)
-    shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("job-3"))
+    channel = await getattr(layer, new_channel)()
+    await layer.group_add(group, channel)
+    return layer, channel, layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name(group))
+
+
+async def test_a_group_message_reaches_a_listener_of_this_process_without_redis(redis, monkeypatch):
+    layer, channel, shard = await group_listener("job-3", "new_channel")
     redis_reached = asyncio.Event()
 
     async def stuck(*args) -> None:  # Redis, as slow as can be
@@ -114,17 +127,6 @@ async def test_a_listener_channel_gets_other_processes_group_messages_without_a_
     await waiter.flush()
 
 
-async def test_a_listener_channel_gets_messages_sent_to_it_by_other_processes(redis):
-    prefix = prefix_new()
-    sender, waiter = layer_new(prefix), layer_new(prefix)
-    channel = await waiter.new_listener_channel()
-    assert await redis.pubsub_numsub(channel) == [(channel.encode(), 0)]
-    await sender.send(channel, {"type": "job.changed", "status": "failed"})
-    assert await asyncio.wait_for(waiter.receive(channel), 5) == {"type": "job.changed", "status": "failed"}
-    await sender.flush()
-    await waiter.flush()
-
-
 async def test_a_message_to_an_ended_listener_channel_of_this_process_goes_nowhere(redis, monkeypatch):
     layer = layer_new(prefix_new())
     channel = await layer.new_listener_channel()
@@ -144,10 +146,7 @@ async def test_a_message_to_an_ended_listener_channel_of_this_process_goes_nowhe
 
 
 async def test_a_listener_of_this_process_is_woken_before_the_copy_goes_to_redis(redis, monkeypatch):
-    layer = layer_new(prefix_new())
-    channel = await layer.new_listener_channel()
-    await layer.group_add("job-7", channel)
-    shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("job-7"))
+    layer, channel, shard = await group_listener("job-7", "new_listener_channel")
     order: list[str] = []
     publish = shard.publish
 
