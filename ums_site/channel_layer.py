@@ -27,6 +27,7 @@ writing a job's end marks it, for the status requests of the other instances
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import uuid
 from typing import Any
@@ -44,6 +45,17 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         super().__init__(*args, **kwargs)
         self.origin = uuid.uuid4().hex
 
+    @functools.cached_property
+    def _listeners(self) -> str:
+        """The beginning of the names of this process's listener channels."""
+        return f"{self._get_layer().prefix}{LISTENER}{self.origin}."
+
+    @functools.cached_property
+    def _listener_pattern(self) -> str:
+        """The pattern of those names on Redis (channel names hold no glob characters, a
+        prefix might)."""
+        return re.sub(r"([*?\[\]\\])", r"\\\1", self._listeners) + "*"
+
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         # The queue of a channel this process listens on (see RedisPubSubLoopLayer.receive);
         # it holds messages as they would have come from Redis, serialized: the receiver gets
@@ -52,7 +64,7 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         queue = layer.channels.get(channel)
         if queue is not None:
             queue.put_nowait(self.serialize(message))
-        elif not channel.startswith(self._listeners(layer)):  # else one of this process's, ended
+        elif not channel.startswith(self._listeners):  # else one of this process's, ended
             await layer.send(channel, message)
 
     async def new_channel(self, prefix: str = "specific.") -> str:
@@ -74,13 +86,9 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         queue is dropped from `channels`."""
         layer = self._get_layer()
         await self._keep_listening(layer)
-        channel = f"{self._listeners(layer)}{uuid.uuid4().hex}"
+        channel = f"{self._listeners}{uuid.uuid4().hex}"
         layer.channels[channel] = asyncio.Queue()
         return channel
-
-    def _listeners(self, layer: Any) -> str:
-        """The beginning of the names of this process's listener channels."""
-        return f"{layer.prefix}{LISTENER}{self.origin}."
 
     async def _keep_listening(self, layer: Any) -> None:
         """Subscribes the pattern of this process's listener channels on every shard, once
@@ -90,8 +98,7 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         subscription is answered and then sleep its 0.1 s: this comes first, so that a process
         loses that time once, at its first subscription, and not at every first one after
         a quiet spell."""
-        # Channel names hold no glob characters, a prefix might.
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._listeners(layer)) + "*"
+        pattern = self._listener_pattern
         for shard in layer._shards:
             async with shard._lock:  # as the shard's own subscribe, which takes no pattern
                 if pattern not in shard._subscribed_to:  # emptied by a flush, as the connection
@@ -152,7 +159,7 @@ class LocalFirstPubSubChannelLayer(RedisPubSubChannelLayer):
         stands: cancelled, the wait loses nothing, where channels-redis's receive forgets the
         channel (its subscription ends). So a wait with a timeout needs no task of its own,
         and a message wakes it in one step of the event loop, not three."""
-        queue = layer.channels.get(channel) if channel.startswith(self._listeners(layer)) else None
+        queue = layer.channels.get(channel) if channel.startswith(self._listeners) else None
         if queue is None:
             return await layer.receive(channel)
         return self.deserialize(await queue.get())
