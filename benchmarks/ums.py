@@ -46,9 +46,11 @@ class UmsStack:
         wrapper taking Daphne's arguments (the profiler)."""
         for index in range(count):
             port = free_port()
-            env = {**self.env, "UMS_INSTANCE_ID": f"bench-{index}", **(env or {})}
+            # Each its own instance id: one shared would make each take the other's sessions
+            # for its own (`sessions_end_orphaned`).
+            instance_env = {**self.env, "UMS_INSTANCE_ID": f"bench-{index}", **(env or {})}
             command = [PYTHON, "-m", module, "-b", HOST, "-p", str(port), "ums_site.asgi:application"]
-            child = self.group.start(f"daphne-{index}", command, env)
+            child = self.group.start(f"daphne-{index}", command, instance_env)
             wait_for_port(port, child)
             self.servers.append((f"http://{HOST}:{port}", child))
 
