@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -36,8 +37,9 @@ from jobs.scheduler import (
     jobs_assign,
     jobs_dispatch,
     slot_free_condition,
+    slot_handed_over,
     slot_handover,
-    waiting_job_sql,
+    slot_handover_sql,
 )
 from jobs.selectors import job_get
 from registry.models import Process, WorkerCredential, WorkerSession
@@ -232,19 +234,22 @@ def job_succeeded(
         return _job_succeeded_checked(
             session=session, job_id=job_id, outputs=outputs, outbox=outbox, signal_results=signal_results
         )
-    job, values = plain
+    job, values, handed = plain
     outbox.job_changed(job, results=values if signal_results else None)
-    return JobEnd(job, slot_handed_over=False)
+    for next_job in handed:
+        slot_handed_over(next_job, session, outbox)
+    return JobEnd(job, slot_handed_over=bool(handed))
 
 
 def _plain_success(
     session: WorkerSession, job_id: str, outputs: dict[str, dict]
-) -> tuple[Job, list[JobOutput]] | None:
+) -> tuple[Job, list[JobOutput], list[Job]] | None:
     """On PostgreSQL, the success of a job assigned to `session`, written in one statement
     outside a transaction if it is plain: its outputs all values its process declares, no
-    uploads before, no callback owed, no job of its process waiting for the slot (which
-    `slot_handover` gives in the end's transaction). The job as written and its outputs; None
-    if the success is not plain or the job not as reported (nothing written).
+    uploads before, no callback owed. The slot it frees goes, in the same statement, to the
+    oldest waiting job of its process (`slot_handover_sql`). The job as written, its outputs,
+    and the job the slot went to, if any (for the caller to send); None if the success is not
+    plain or the job not as reported (nothing written).
 
     Reading the job first, then writing its end, took a transaction of four round trips, on
     the way of every job to its client.
@@ -255,7 +260,7 @@ def _plain_success(
         job = Job(id=uuid.UUID(job_id), status=JobStatus.SUCCESSFUL, message="Finished", progress=100)
     except ValueError:
         return None
-    job.finished = job.started = timezone.now()
+    now = job.finished = job.started = timezone.now()
     values = [
         JobOutput(job=job, output_id=output_id, value=output["value"], media_type=output.get("mediaType", ""))
         for output_id, output in outputs.items()
@@ -266,12 +271,14 @@ def _plain_success(
         keep=["started"],
         where=_plain_success_condition(session, list(outputs)),
         inserting=(job_output_rows, values),
+        then=partial(slot_handover_sql, session, now),
     )
     if written is None:
         return None
+    ended, handed = written
     for value in values:
-        value.job = written
-    return written, values
+        value.job = ended
+    return ended, values, handed
 
 
 def _plain_success_condition(session: WorkerSession, output_ids: list[str]) -> tuple[str, list]:
@@ -283,7 +290,6 @@ def _plain_success_condition(session: WorkerSession, output_ids: list[str]) -> t
         f"{jobs}.{q('session_id')} = %s AND {jobs}.{q('status')} IN ({active})"
         f" AND {jobs}.{q('subscriber')} = '{{}}'"
         f" AND NOT EXISTS (SELECT 1 FROM {outputs} WHERE {outputs}.{q('job_id')} = {jobs}.{q('id')})"
-        f" AND NOT {waiting_job_sql(f'{jobs}.{q("process_id")}')}"
         f" AND (SELECT {q('description')}::jsonb -> 'outputs' FROM {processes}"
         f" WHERE {processes}.{q('id')} = {jobs}.{q('process_id')}) ?& %s"
     )

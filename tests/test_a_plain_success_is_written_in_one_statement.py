@@ -1,12 +1,13 @@
-"""On PostgreSQL a plain success (values its process declares, no uploads, no callback owed, no
-job of its process waiting) is written in one statement; any other report is checked first,
-as on SQLite, with the same outcome."""
+"""On PostgreSQL a plain success (values its process declares, no uploads, no callback owed) is
+written in one statement, with the handover of its slot to a waiting job of its process; any
+other report is checked first, as on SQLite, with the same outcome."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from jobs import services
 from jobs.models import CallbackDelivery, Job, JobOutput, JobStatus
@@ -58,13 +59,42 @@ def test_a_success_of_a_job_never_reported_started_starts_it_at_its_end():
     assert end.job.started == end.job.finished == Job.objects.get(pk=job.pk).started
 
 
-def test_a_success_with_a_job_of_its_process_waiting_hands_the_slot_over():
+def test_a_success_with_jobs_of_its_process_waiting_hands_the_slot_to_the_oldest_in_its_statement():
     session = session_create()
     job = running_job_create(session)
-    waiting = Job.objects.create(process=echo_process())
-    end, _, statements = _succeeded(session, job)
-    assert end.slot_handed_over and statements > 1
-    assert Job.objects.get(pk=waiting.pk).session_id == session.pk
+    oldest, younger = (
+        Job.objects.create(process=echo_process(), reply_channel=channel) for channel in ("listener.x", "")
+    )
+    end, outbox, statements = _succeeded(session, job)
+    assert end.slot_handed_over and statements == 1
+    assert Job.objects.get(pk=job.pk).status == JobStatus.SUCCESSFUL
+    handed = Job.objects.get(pk=oldest.pk)
+    assert (handed.session_id, handed.last_credential_id, handed.attempts) == (
+        session.pk,
+        session.credential_id,
+        1,
+    )
+    assert handed.status == JobStatus.ACCEPTED and handed.dispatched == handed.updated == end.job.finished
+    assert Job.objects.get(pk=younger.pk).session_id is None
+    ((channel, message),) = outbox.to_channels
+    assert (channel, message["type"], message["frame"]["job"]) == (
+        session.channel_name,
+        "job.execute",
+        str(oldest.pk),
+    )
+    assert message["awaited"] and message["frame"]["attempt"] == 1 and message["frame"]["inputs"] == {}
+
+
+def test_a_success_whose_slot_no_waiting_job_may_take_is_still_one_statement(settings):
+    settings.UMS_RETRY_DELAY = 60
+    session = session_create()
+    job = running_job_create(session)
+    given_back = Job.objects.create(
+        process=echo_process(), previous_session_id=session.pk, requeued=timezone.now()
+    )
+    end, outbox, statements = _succeeded(session, job)
+    assert not end.slot_handed_over and statements == 1
+    assert Job.objects.get(pk=given_back.pk).session_id is None and not outbox.to_channels
 
 
 def test_a_success_owing_a_callback_records_it():

@@ -214,14 +214,14 @@ def test_an_update_of_a_deleted_row_with_rows_inserted_writes_nothing(job):
 def test_an_update_returning_on_a_condition_that_holds_is_one_statement_and_reads_as_stored(job):
     change = Job(id=job.pk, status=JobStatus.SUCCESSFUL, message="done", started=datetime.now(UTC))
     with CaptureQueriesContext(connection) as queries:
-        written = job_rows.update_returning(
+        written, then = job_rows.update_returning(
             change,
             ["status", "message", "started", "updated"],
             keep=["started"],
             where=("%s < %s", [1, 2]),
             inserting=(job_output_rows, _outputs(job, "a", "b")),
         )
-    assert len(queries) == 1
+    assert len(queries) == 1 and then == []
     stored = Job.objects.get(pk=job.pk)
     assert _fields(written) == _fields(stored) and not written._state.adding
     assert (stored.status, stored.message, stored.started) == (JobStatus.SUCCESSFUL, "done", job.started)
@@ -238,6 +238,43 @@ def test_an_update_returning_on_a_condition_that_fails_writes_nothing(job):
     ) is None  # fmt: skip
     assert _fields(Job.objects.get(pk=job.pk)) == _fields(job)
     assert not JobOutput.objects.exists() and inserted[0]._state.adding
+
+
+def _message_of(other: Job, message: str):
+    """`then` of update_returning: sets `other`'s message if the row was written."""
+
+    def then(returning: str) -> tuple[str, list]:
+        sql = (
+            f'then_rows AS (UPDATE "jobs_job" SET "message" = %s'
+            f' WHERE "id" = %s AND EXISTS (SELECT 1 FROM updated) RETURNING {returning})'
+        )
+        return sql, [message, other.pk]
+
+    return then
+
+
+@ON_POSTGRESQL
+def test_an_update_returning_gives_the_rows_its_further_statement_wrote_as_stored(job, process):
+    other = Job.objects.create(process=process)
+    with CaptureQueriesContext(connection) as queries:
+        written, then = job_rows.update_returning(
+            Job(id=job.pk, status=JobStatus.RUNNING), ["status"], then=_message_of(other, "next")
+        )
+    assert len(queries) == 1
+    (changed,) = then
+    assert _fields(changed) == _fields(Job.objects.get(pk=other.pk)) and changed.message == "next"
+    assert _fields(written) == _fields(Job.objects.get(pk=job.pk))
+
+
+@ON_POSTGRESQL
+def test_an_update_returning_that_writes_nothing_gives_nothing_of_its_further_statement(job, process):
+    other = Job.objects.create(process=process)
+    change = Job(id=job.pk, status=JobStatus.RUNNING)
+    assert (
+        job_rows.update_returning(change, ["status"], where=("FALSE", []), then=_message_of(other, "x"))
+        is None
+    )
+    assert Job.objects.get(pk=other.pk).message == ""
 
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL has it")

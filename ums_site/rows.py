@@ -203,14 +203,59 @@ class Rows[M: Model]:
         keep: Sequence[str] = (),
         where: tuple[str, Sequence[Any]] = ("TRUE", ()),
         inserting: tuple[Rows[Any], Sequence[Model]] | None = None,
+        then: Callable[[str], tuple[str, Sequence[Any]]] | None = None,
         using: str = DEFAULT_DB_ALIAS,
-    ) -> M | None:
+    ) -> tuple[M, list[M]] | None:
         """PostgreSQL: `update(instance, fields, inserting=…)` of the row if `where` (SQL on the
         row, with its parameters) holds, in one statement; the row as written, or None if it
-        was not (nothing written). Of `fields`, those in `keep` are only written where NULL."""
+        was not (nothing written). Of `fields`, those in `keep` are only written where NULL.
+
+        `then(returning)`: SQL and parameters of further CTEs of the statement; the last,
+        `then_rows`, returns rows of the model with the columns `returning` lists, which come
+        with the row written. They run whether or not the row is written: to write only with
+        it, they read it (`updated`)."""
         connection = connections[using]
         if connection.vendor != "postgresql":
             raise NotSupportedError("update_returning needs PostgreSQL's data-modifying WITH")
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        returning = ", ".join(f"{table}.{quote(field.column)}" for field in self.model._meta.concrete_fields)
+        sql, params = self._update_returning_sql(instance, fields, keep, where, returning, connection)
+        rows, instances = inserting or (None, ())
+        # Each row written only with the update. One INSERT each: the values of a UNION of
+        # them would be typed as text, not as their columns.
+        for index, inserted in enumerate(instances):
+            insert_sql, insert_params = rows._insert_many_statement(
+                [inserted], using, select_tail="FROM updated"
+            )
+            sql, params = f"{sql}, inserted_{index} AS ({insert_sql})", [*params, *insert_params]
+        select = "SELECT 0, * FROM updated"
+        if then is not None:
+            then_sql, then_params = then(returning)
+            sql, params = f"{sql}, {then_sql}", [*params, *then_params]
+            select += " UNION ALL SELECT 1, * FROM then_rows"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} {select}", params)
+            found = cursor.fetchall()
+        written = [list(row[1:]) for row in found if row[0] == 0]
+        if not written:
+            return None
+        self._inserted(instances, using)
+        plain = self._plain_select(using)
+        return plain._instance(connection, written[0]), [
+            plain._instance(connection, list(row[1:])) for row in found if row[0] == 1
+        ]
+
+    def _update_returning_sql(
+        self,
+        instance: M,
+        fields: Sequence[str],
+        keep: Sequence[str],
+        where: tuple[str, Sequence[Any]],
+        returning: str,
+        connection,
+    ) -> tuple[str, list[Any]]:
+        """`WITH updated AS (UPDATE … RETURNING …)` of `update_returning`, with its parameters."""
         quote = connection.ops.quote_name
         columns = [self.model._meta.get_field(name) for name in fields]
         assignments = ", ".join(
@@ -220,29 +265,13 @@ class Rows[M: Model]:
             for c in columns
         )
         table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
-        returned = ", ".join(f"{table}.{quote(field.column)}" for field in self.model._meta.concrete_fields)
-        update = f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND ({where[0]}) RETURNING {returned}"
-        sql = f"WITH updated AS ({update})"
+        update = f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND ({where[0]}) RETURNING {returning}"
         params = [
             *(self._value(field, instance, connection, add=False) for field in columns),
             self._prep(self.model._meta.pk, instance.pk, connection),
             *where[1],
         ]
-        rows, instances = inserting or (None, ())
-        # Each row written only with the update. One INSERT each: the values of a UNION of
-        # them would be typed as text, not as their columns.
-        for index, inserted in enumerate(instances):
-            insert_sql, insert_params = rows._insert_many_statement(
-                [inserted], using, select_tail="FROM updated"
-            )
-            sql, params = f"{sql}, inserted_{index} AS ({insert_sql})", [*params, *insert_params]
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} SELECT * FROM updated", params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        self._inserted(instances, using)
-        return self._plain_select(using)._instance(connection, list(row))
+        return f"WITH updated AS ({update})", params
 
     def _plain_select(self, using: str) -> _Select[M]:
         """The ORM's SELECT of all the concrete fields, for its converters of each column."""
