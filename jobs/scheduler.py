@@ -64,6 +64,30 @@ def jobs_dispatch(*, outbox: Outbox, limit: int = DISPATCH_BATCH) -> int:
 _queue_look = CompiledQuery(lambda: Job.objects.filter(in_queue()).order_by()[:1])
 
 
+def slot_freed_dispatch(*, session: WorkerSession, outbox: Outbox) -> int:
+    """`jobs_dispatch` for a slot that a job's end freed in `session` and did not hand over:
+    only waiting jobs of the processes the session provides could take it. Most ends find
+    none, in one statement.
+
+    Looking for any waiting job, every end ran the dispatch's transaction, which locks every
+    live session with a free slot, for as long as jobs of a process whose workers are away
+    waited (up to UMS_QUEUE_TIMEOUT, an hour by default)."""
+    if not _jobs_wait_for(session):
+        return 0
+    return jobs_assign(outbox=outbox)
+
+
+def _jobs_wait_for(session: WorkerSession) -> bool:
+    """Whether a job of a process `session` provides waits (through `job_queue_process`)."""
+    q, provides = connection.ops.quote_name, Process.providers.through._meta
+    provider, provided = (q(provides.get_field(name).column) for name in ("workersession", "process"))
+    waiting = waiting_job_sql(f"{q(provides.db_table)}.{provided}")
+    sql = f"SELECT EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s AND {waiting})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_session_key(session)])
+        return bool(cursor.fetchone()[0])
+
+
 def jobs_assign(
     *, outbox: Outbox, limit: int = DISPATCH_BATCH, queued: Job | None = None, recount: bool = True
 ) -> int:

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from jobs import services as job_services
 from jobs.notifications import SIGNALLED_RESULTS_MAX_CHARS, Outbox, outbox_deliver
-from jobs.scheduler import jobs_dispatch, session_end
+from jobs.scheduler import jobs_dispatch, session_end, slot_freed_dispatch
 from jobs.services import JobEnd
 from jobs.waiting import end_awaited, end_writing, job_key
 from registry import services
@@ -54,7 +54,7 @@ def _then_dispatch[T](change: Callable[..., T]) -> tuple[T, Outbox]:
     return result, outbox
 
 
-async def _write_end(job_id: str, report: Callable[..., JobEnd | None]) -> Outbox:
+async def _write_end(session: WorkerSession, job_id: str, report: Callable[..., JobEnd | None]) -> Outbox:
     """Writes a report that ends a run, signals it, then dispatches to the slot it frees unless
     the report handed it over. Returns the dispatch's outbox.
 
@@ -71,7 +71,7 @@ async def _write_end(job_id: str, report: Callable[..., JobEnd | None]) -> Outbo
     await asyncio.sleep(0)  # a signal handed over in this process wakes its task only now
     if end is not None and end.slot_handed_over:  # a rejection (None) leaves its slot free
         return Outbox()
-    return await _dispatched()
+    return await _dispatched(session)
 
 
 @db_sync_to_async
@@ -81,9 +81,9 @@ def _changed[T](change: Callable[..., T]) -> tuple[T, Outbox]:
 
 
 @db_sync_to_async
-def _dispatched() -> Outbox:
+def _dispatched(session: WorkerSession) -> Outbox:
     outbox = Outbox()
-    jobs_dispatch(outbox=outbox)
+    slot_freed_dispatch(session=session, outbox=outbox)
     return outbox
 
 
@@ -238,7 +238,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             fields["signal_results"] = frame.size <= SIGNALLED_RESULTS_MAX_CHARS
         report = partial(JOB_REPORTS[frame.type], session=self.session, job_id=data["job"], **fields)
         if frame.type in FREES_A_SLOT:
-            outbox = await _write_end(data["job"], report)
+            outbox = await _write_end(self.session, data["job"], report)
         else:
             outbox = Outbox()
             await db_sync_to_async(report)(outbox=outbox)

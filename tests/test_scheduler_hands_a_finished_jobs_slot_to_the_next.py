@@ -93,7 +93,7 @@ def test_without_waiting_jobs_nothing_is_handed_over():
 @pytest.mark.django_db(transaction=True)
 async def test_the_worker_gets_the_next_job_without_a_dispatch(connect_worker, monkeypatch):
     dispatches = 0
-    dispatch = consumers.jobs_dispatch
+    dispatch = consumers.slot_freed_dispatch
 
     def counted(**kwargs):
         nonlocal dispatches
@@ -104,7 +104,7 @@ async def test_the_worker_gets_the_next_job_without_a_dispatch(connect_worker, m
     created = [await submitted() for _ in range(2)]
     first = await receive(ws)
     assert first["job"] == created[0]
-    monkeypatch.setattr(consumers, "jobs_dispatch", counted)
+    monkeypatch.setattr(consumers, "slot_freed_dispatch", counted)
     await send(ws, {"type": "job.succeeded", "job": first["job"], "outputs": OUTPUTS})
     second = await asyncio.wait_for(receive(ws), 5)
     assert (second["type"], second["job"]) == ("job.execute", created[1])

@@ -134,7 +134,7 @@ async def test_the_end_goes_on_while_the_dispatch_looks_at_the_queue(connect_wor
     """Once the end is committed, status requests answer and the job's watchers hear of it,
     while the same thread still dispatches to the slot the end freed."""
     dispatching, release = threading.Event(), threading.Event()
-    dispatch = consumers.jobs_dispatch
+    dispatch = consumers.slot_freed_dispatch
 
     def held(**kwargs):
         dispatching.set()
@@ -143,7 +143,7 @@ async def test_the_end_goes_on_while_the_dispatch_looks_at_the_queue(connect_wor
 
     ws, _ = await connect_worker(await token_create(), processes=[ECHO])
     job_id = await _submitted(ws)
-    monkeypatch.setattr(consumers, "jobs_dispatch", held)
+    monkeypatch.setattr(consumers, "slot_freed_dispatch", held)
     async with job_watch(job_id) as watch:
         await send(ws, {"type": "job.succeeded", "job": job_id, "outputs": {"echo": {"value": "hi"}}})
         assert await asyncio.to_thread(dispatching.wait, 10)

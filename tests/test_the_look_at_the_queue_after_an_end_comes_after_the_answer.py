@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def order(monkeypatch) -> list[str]:
     """The answers from a job's success signal and the looks at the queue, as they happen."""
     happened: list[str] = []
-    answer, look = ogc.views._signalled_results, registry.consumers.jobs_dispatch
+    answer, look = ogc.views._signalled_results, registry.consumers.slot_freed_dispatch
 
     def answered(*args, **kwargs):
         happened.append("answer")
@@ -32,7 +32,7 @@ def order(monkeypatch) -> list[str]:
         return look(*args, **kwargs)
 
     monkeypatch.setattr(ogc.views, "_signalled_results", answered)
-    monkeypatch.setattr(registry.consumers, "jobs_dispatch", looked)
+    monkeypatch.setattr(registry.consumers, "slot_freed_dispatch", looked)
     return happened
 
 
