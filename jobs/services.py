@@ -234,66 +234,92 @@ def job_succeeded(
         return _job_succeeded_checked(
             session=session, job_id=job_id, outputs=outputs, outbox=outbox, signal_results=signal_results
         )
-    job, values, handed = plain
+    (job, handed), values = plain
     outbox.job_changed(job, results=values if signal_results else None)
-    for next_job in handed:
-        slot_handed_over(next_job, session, outbox)
-    return JobEnd(job, slot_handed_over=bool(handed))
+    return _handed_over(job, handed, session, outbox)
 
 
 def _plain_success(
     session: WorkerSession, job_id: str, outputs: dict[str, dict]
-) -> tuple[Job, list[JobOutput], list[Job]] | None:
+) -> tuple[tuple[Job, list[Job]], list[JobOutput]] | None:
     """On PostgreSQL, the success of a job assigned to `session`, written in one statement
     outside a transaction if it is plain: its outputs all values its process declares, no
-    uploads before, no callback owed. The slot it frees goes, in the same statement, to the
-    oldest waiting job of its process (`slot_handover_sql`). The job as written, its outputs,
-    and the job the slot went to, if any (for the caller to send); None if the success is not
-    plain or the job not as reported (nothing written).
+    uploads before, no callback owed (`_plain_end`). The job as written and the job its slot
+    went to, if any, and its outputs; None if the success is not plain or the job not as
+    reported (nothing written).
 
     Reading the job first, then writing its end, took a transaction of four round trips, on
     the way of every job to its client.
     """
-    if connection.vendor != "postgresql" or any("value" not in output for output in outputs.values()):
+    if any("value" not in output for output in outputs.values()):
         return None
     try:
         job = Job(id=uuid.UUID(job_id), status=JobStatus.SUCCESSFUL, message="Finished", progress=100)
     except ValueError:
         return None
-    now = job.finished = job.started = timezone.now()
     values = [
         JobOutput(job=job, output_id=output_id, value=output["value"], media_type=output.get("mediaType", ""))
         for output_id, output in outputs.items()
     ]
-    written = job_rows.update_returning(
-        job,
-        ["status", "finished", "started", "message", "progress", "updated"],
-        keep=["started"],
-        where=_plain_success_condition(session, list(outputs)),
-        inserting=(job_output_rows, values),
-        then=partial(slot_handover_sql, session, now),
-    )
+    written = _plain_end(session, job, ["progress"], _plain_success_condition(list(outputs)), values)
     if written is None:
         return None
-    ended, handed = written
     for value in values:
-        value.job = ended
-    return ended, values, handed
+        value.job = written[0]
+    return written, values
 
 
-def _plain_success_condition(session: WorkerSession, output_ids: list[str]) -> tuple[str, list]:
-    """SQL on the job's row: what makes its success plain (see `_plain_success`)."""
+def _plain_success_condition(output_ids: list[str]) -> tuple[str, list]:
+    """SQL on the job's row: no outputs uploaded, and its process declares `output_ids`."""
     q = connection.ops.quote_name
     jobs, outputs, processes = (q(model._meta.db_table) for model in (Job, JobOutput, Process))
-    active = active_status_literals()
     sql = (
-        f"{jobs}.{q('session_id')} = %s AND {jobs}.{q('status')} IN ({active})"
-        f" AND {jobs}.{q('subscriber')} = '{{}}'"
-        f" AND NOT EXISTS (SELECT 1 FROM {outputs} WHERE {outputs}.{q('job_id')} = {jobs}.{q('id')})"
+        f"NOT EXISTS (SELECT 1 FROM {outputs} WHERE {outputs}.{q('job_id')} = {jobs}.{q('id')})"
         f" AND (SELECT {q('description')}::jsonb -> 'outputs' FROM {processes}"
         f" WHERE {processes}.{q('id')} = {jobs}.{q('process_id')}) ?& %s"
     )
-    return sql, [session.pk, output_ids]
+    return sql, [output_ids]
+
+
+def _plain_end(
+    session: WorkerSession,
+    job: Job,
+    fields: list[str],
+    condition: tuple[str, list],
+    values: Sequence[JobOutput] = (),
+) -> tuple[Job, list[Job]] | None:
+    """On PostgreSQL, the end `job` holds (key, status, message, and `fields`) of a job assigned
+    to `session`, written in one statement outside a transaction if the job is active, owes
+    no callback and `condition` (SQL on its row) holds, with `values` (its outputs). The slot
+    it frees goes, in the same statement, to the oldest waiting job of its process
+    (`slot_handover_sql`). The job as written and the job the slot went to, if any (for the
+    caller to send); None if nothing was written.
+
+    A callback owed is recorded in the end's transaction (`Outbox.job_changed`)."""
+    if connection.vendor != "postgresql":
+        return None
+    q = connection.ops.quote_name
+    jobs = q(Job._meta.db_table)
+    where = (
+        f"{jobs}.{q('session_id')} = %s AND {jobs}.{q('status')} IN ({active_status_literals()})"
+        f" AND {jobs}.{q('subscriber')} = '{{}}' AND {condition[0]}"
+    )
+    now = job.finished = job.started = timezone.now()
+    return job_rows.update_returning(
+        job,
+        ["status", "finished", "started", "message", "updated", *fields],
+        keep=["started"],
+        where=(where, [session.pk, *condition[1]]),
+        inserting=(job_output_rows, values),
+        then=partial(slot_handover_sql, session, now),
+    )
+
+
+def _handed_over(job: Job, handed: list[Job], session: WorkerSession, outbox: Outbox) -> JobEnd:
+    """The end of `job`, whose slot went to `handed` (none or one job), sent there."""
+    for next_job in handed:
+        slot_handed_over(next_job, session, outbox)
+    return JobEnd(job, slot_handed_over=bool(handed))
 
 
 @transaction.atomic
@@ -346,16 +372,44 @@ def _job_succeeded_checked(
     )
 
 
-@transaction.atomic
 def job_failed(
     *, session: WorkerSession, job_id: str, error: dict[str, str], outbox: Outbox
 ) -> JobEnd | None:
-    """None for a late report, dropped."""
+    """None for a late report, dropped.
+
+    A failure that owes no callback is written in one statement, on PostgreSQL (`_plain_end`);
+    any other, and any report refused, after reading the job in a transaction."""
+    error = {"title": error["title"], "detail": error.get("detail", "")}
+    message = error["detail"] or error["title"]
+    plain = _plain_failure(session, job_id, error, message)
+    if plain is None:
+        return _job_failed_checked(
+            session=session, job_id=job_id, error=error, message=message, outbox=outbox
+        )
+    job, handed = plain
+    outbox.job_changed(job)
+    return _handed_over(job, handed, session, outbox)
+
+
+def _plain_failure(
+    session: WorkerSession, job_id: str, error: dict[str, str], message: str
+) -> tuple[Job, list[Job]] | None:
+    try:
+        job = Job(id=uuid.UUID(job_id), status=JobStatus.FAILED, message=message, error=error)
+    except ValueError:
+        return None
+    return _plain_end(session, job, ["error"], ("TRUE", []))
+
+
+@transaction.atomic
+def _job_failed_checked(
+    *, session: WorkerSession, job_id: str, error: dict[str, str], message: str, outbox: Outbox
+) -> JobEnd | None:
     job = _reported_job(session, job_id, rows=_failed_job_rows)
     if job is None:
         return None
-    job.error = {"title": error["title"], "detail": error.get("detail", "")}
-    return _finish(job, session, JobStatus.FAILED, error.get("detail") or error["title"], outbox)
+    job.error = error
+    return _finish(job, session, JobStatus.FAILED, message, outbox)
 
 
 def _finish(
