@@ -84,3 +84,29 @@ async def submitted(message: str = "hi") -> str:
     )
     assert response.status_code == 201, response.content
     return response.json()["jobID"]
+
+
+WORKER_FRAME_JOB = "00000000-0000-4000-8000-000000000007"
+# One valid frame of every type a worker sends.
+WORKER_FRAMES = {
+    "hello": {
+        "type": "hello",
+        "protocol": 1,
+        "name": "w",
+        "capacity": 2,
+        "processes": [ECHO],
+        "resume": [WORKER_FRAME_JOB],
+    },
+    "register": {"type": "register", "processes": [ECHO]},
+    "unregister": {"type": "unregister", "processes": ["echo"]},
+    "heartbeat": {"type": "heartbeat"},
+    "job.started": {"type": "job.started", "job": WORKER_FRAME_JOB},
+    "job.progress": {"type": "job.progress", "job": WORKER_FRAME_JOB, "progress": 10, "message": "m"},
+    "job.succeeded": {
+        "type": "job.succeeded",
+        "job": WORKER_FRAME_JOB,
+        "outputs": {"echo": {"value": "x", "mediaType": "text/plain"}},
+    },
+    "job.failed": {"type": "job.failed", "job": WORKER_FRAME_JOB, "error": {"title": "t", "detail": "d"}},
+    "job.rejected": {"type": "job.rejected", "job": WORKER_FRAME_JOB, "reason": "busy"},
+}

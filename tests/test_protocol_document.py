@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,33 +13,10 @@ from django.test import AsyncClient
 from jsonschema import Draft202012Validator
 
 from registry.protocol import SERVER_MESSAGES, ProtocolError, frame_parse
-from tests.factories import ECHO, receive, send
+from tests.factories import ECHO, WORKER_FRAMES, receive, send
+from tests.factories import WORKER_FRAME_JOB as JOB
 
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
-JOB = str(uuid.uuid4())
-# One valid frame of every type a worker sends.
-WORKER_FRAMES = {
-    "hello": {
-        "type": "hello",
-        "protocol": 1,
-        "name": "w",
-        "capacity": 2,
-        "processes": [ECHO],
-        "resume": [JOB],
-    },
-    "register": {"type": "register", "processes": [ECHO]},
-    "unregister": {"type": "unregister", "processes": ["echo"]},
-    "heartbeat": {"type": "heartbeat"},
-    "job.started": {"type": "job.started", "job": JOB},
-    "job.progress": {"type": "job.progress", "job": JOB, "progress": 10, "message": "m"},
-    "job.succeeded": {
-        "type": "job.succeeded",
-        "job": JOB,
-        "outputs": {"echo": {"value": "x", "mediaType": "text/plain"}},
-    },
-    "job.failed": {"type": "job.failed", "job": JOB, "error": {"title": "t", "detail": "d"}},
-    "job.rejected": {"type": "job.rejected", "job": JOB, "reason": "busy"},
-}
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ text, where Python's `re` also matches before a final newline); jsonschema then 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import fastjsonschema
@@ -16,23 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from registry.protocol import _FAST_CHECKS, _VALIDATORS, WORKER_MESSAGES, ProtocolError, frame_parse
-
-JOB = str(uuid.UUID(int=7))
-VALID: dict[str, dict[str, Any]] = {
-    "hello": {"type": "hello", "protocol": 1, "name": "w", "capacity": 2, "processes": [], "resume": [JOB]},
-    "register": {"type": "register", "processes": [{"id": "echo"}]},
-    "unregister": {"type": "unregister", "processes": ["echo"]},
-    "heartbeat": {"type": "heartbeat"},
-    "job.started": {"type": "job.started", "job": JOB},
-    "job.progress": {"type": "job.progress", "job": JOB, "progress": 50, "message": "half"},
-    "job.succeeded": {
-        "type": "job.succeeded",
-        "job": JOB,
-        "outputs": {"a": {"value": 1, "mediaType": "text/plain"}, "b": {"href": "http://x/b"}},
-    },
-    "job.failed": {"type": "job.failed", "job": JOB, "error": {"title": "t", "detail": "d"}},
-    "job.rejected": {"type": "job.rejected", "job": JOB, "reason": "busy"},
-}
+from tests.factories import WORKER_FRAME_JOB as JOB
+from tests.factories import WORKER_FRAMES
 
 # Values around the schemas' edges: types JSON confuses (1 and 1.0 and true), bounds, lengths.
 edge_values = st.sampled_from(
@@ -58,7 +42,7 @@ def _paths(value: Any, path: tuple = ()) -> list[tuple]:
 
 @st.composite
 def near_valid_frames(draw: st.DrawFn) -> dict[str, Any]:
-    frame = _copy(VALID[draw(st.sampled_from(sorted(VALID)))])
+    frame = _copy(WORKER_FRAMES[draw(st.sampled_from(sorted(WORKER_FRAMES)))])
     # Any value but the type, which picks the schema (unknown types: test_worker_frames_refused).
     path = draw(st.sampled_from([path for path in _paths(frame) if path[:1] != ("type",)]))
     value = draw(edge_values | json_values)
@@ -94,8 +78,8 @@ def _fast_takes(frame: dict[str, Any]) -> bool:
 
 
 def test_every_message_type_has_a_valid_example_both_take():
-    assert set(VALID) == set(WORKER_MESSAGES)
-    for frame in VALID.values():
+    assert set(WORKER_FRAMES) == set(WORKER_MESSAGES)
+    for frame in WORKER_FRAMES.values():
         assert _fast_takes(frame)
         assert _VALIDATORS[frame["type"]].is_valid(frame)
 
