@@ -234,19 +234,19 @@ def job_succeeded(
         return _job_succeeded_checked(
             session=session, job_id=job_id, outputs=outputs, outbox=outbox, signal_results=signal_results
         )
-    (job, handed), values = plain
+    job, handed, values = plain
     outbox.job_changed(job, results=values if signal_results else None)
     return _handed_over(job, handed, session, outbox)
 
 
 def _plain_success(
     session: WorkerSession, job_id: str, outputs: dict[str, dict]
-) -> tuple[tuple[Job, list[Job]], list[JobOutput]] | None:
+) -> tuple[Job, list[Job], list[JobOutput]] | None:
     """On PostgreSQL, the success of a job assigned to `session`, written in one statement
     outside a transaction if it is plain: its outputs all values its process declares, no
-    uploads before, no callback owed (`_plain_end`). The job as written and the job its slot
-    went to, if any, and its outputs; None if the success is not plain or the job not as
-    reported (nothing written).
+    uploads before, no callback owed (`_plain_end`). The job as written, the job its slot went
+    to, if any, and its outputs; None if the success is not plain or the job not as reported
+    (nothing written).
 
     Reading the job first, then writing its end, took a transaction of four round trips, on
     the way of every job to its client.
@@ -264,9 +264,10 @@ def _plain_success(
     written = _plain_end(session, job, ["progress"], _plain_success_condition(list(outputs)), values)
     if written is None:
         return None
+    ended, handed = written
     for value in values:
-        value.job = written[0]
-    return written, values
+        value.job = ended
+    return ended, handed, values
 
 
 def _plain_success_condition(output_ids: list[str]) -> tuple[str, list]:
