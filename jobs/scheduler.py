@@ -274,7 +274,8 @@ def slot_handover_sql(session: WorkerSession, now: datetime, returning: str) -> 
         f" then_rows AS (UPDATE {table} SET {session_column} = %s, {credential} = %s,"
         f" {attempts} = {attempts} + 1, {dispatched} = %s, {updated} = %s"
         f" WHERE {pk} = (SELECT {pk} FROM next_waiting)"
-        f" AND EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s AND {provided} = {process})"
+        f" AND EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s"
+        f" AND {provided} = {table}.{process})"
         f" AND ({previous} IS DISTINCT FROM %s OR {requeued} IS NULL OR {requeued} <= %s)"
         f" RETURNING {returning})"
     )

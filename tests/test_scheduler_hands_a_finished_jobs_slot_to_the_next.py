@@ -12,7 +12,8 @@ from jobs import services
 from jobs.models import Job, JobStatus
 from jobs.notifications import Outbox
 from registry import consumers
-from tests.factories import ECHO, receive, send, submitted, token_create
+from registry.models import Process
+from tests.factories import ECHO, description, receive, send, submitted, token_create
 from tests.scheduler_records import echo_process, running_job_create, session_create
 
 OUTPUTS = {"echo": {"value": "hi"}}
@@ -72,6 +73,19 @@ def test_a_job_the_session_gave_back_moments_ago_is_not_handed_its_slot(settings
 def test_a_session_no_longer_providing_the_process_is_not_handed_its_jobs():
     session, running, _ = _session_with_backlog()
     echo_process().providers.remove(session)
+    outbox = Outbox()
+    assert not services.job_succeeded(
+        session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox
+    ).slot_handed_over
+    assert _execute_frames(outbox) == []
+
+
+@pytest.mark.django_db
+def test_a_session_providing_only_other_processes_now_is_not_handed_its_jobs():
+    session, running, _ = _session_with_backlog()
+    echo_process().providers.remove(session)
+    flood = Process.objects.create(id="flood", version="1", description=description(id="flood"))
+    flood.providers.add(session)
     outbox = Outbox()
     assert not services.job_succeeded(
         session=session, job_id=str(running.pk), outputs=OUTPUTS, outbox=outbox
