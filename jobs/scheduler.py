@@ -79,10 +79,8 @@ def slot_freed_dispatch(*, session: WorkerSession, outbox: Outbox) -> int:
 
 def _jobs_wait_for(session: WorkerSession) -> bool:
     """Whether a job of a process `session` provides waits (through `job_queue_process`)."""
-    q, provides = connection.ops.quote_name, Process.providers.through._meta
-    provider, provided = (q(provides.get_field(name).column) for name in ("workersession", "process"))
-    waiting = waiting_job_sql(f"{q(provides.db_table)}.{provided}")
-    sql = f"SELECT EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s AND {waiting})"
+    provides, provider, provided = _provides_columns()
+    sql = f"SELECT EXISTS (SELECT 1 FROM {provides} WHERE {provider} = %s AND {waiting_job_sql(provided)})"
     with connection.cursor() as cursor:
         cursor.execute(sql, [_session_key(session)])
         return bool(cursor.fetchone()[0])
@@ -195,12 +193,10 @@ def _live_session_sql() -> str:
 def _takes_condition(session: WorkerSession, process_id: str) -> tuple[str, list]:
     """SQL that holds while `session` may take a new job of the process at once: it is live
     and provides the process, it has a free slot, and no job of the process waits."""
-    q, provides = connection.ops.quote_name, Process.providers.through._meta
-    provider, provided = (q(provides.get_field(name).column) for name in ("workersession", "process"))
     free, free_params = slot_free_condition(session)
     sql = (
         f"EXISTS (SELECT 1 FROM {_live_session_sql()})"
-        f" AND EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s AND {provided} = %s)"
+        f" AND {_provides_sql('%s')}"
         f" AND {free} AND NOT {waiting_job_sql('%s')}"
     )
     key = _session_key(session)
@@ -210,13 +206,37 @@ def _takes_condition(session: WorkerSession, process_id: str) -> tuple[str, list
 def waiting_job_sql(process: str) -> str:
     """SQL: whether a job of `process` (an SQL expression) waits: `in_queue()`, written as the
     queue's partial index has it."""
-    table, session, status = _job_columns()
+    table, _, _ = _job_columns()
     process_column = connection.ops.quote_name(Job._meta.get_field("process").column)
-    accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
     return (
         f"EXISTS (SELECT 1 FROM {table} AS waiting WHERE waiting.{process_column} = {process}"
-        f" AND waiting.{status} = {accepted} AND waiting.{session} IS NULL)"
+        f" AND {_in_queue_sql('waiting')})"
     )
+
+
+def _in_queue_sql(table: str) -> str:
+    """SQL on a job row of `table` (its name or alias): `in_queue()`, as the queue's partial
+    indexes have it."""
+    _, session, status = _job_columns()
+    accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
+    return f"{table}.{status} = {accepted} AND {table}.{session} IS NULL"
+
+
+def _provides_sql(process: str) -> str:
+    """SQL: whether the session given as parameter provides `process` (an SQL expression)."""
+    provides, provider, provided = _provides_columns()
+    return f"EXISTS (SELECT 1 FROM {provides} WHERE {provider} = %s AND {provided} = {process})"
+
+
+def _provides_columns() -> tuple[str, str, str]:
+    """The table of which sessions provide which processes, and its session and process
+    columns (qualified), quoted."""
+    q, meta = connection.ops.quote_name, Process.providers.through._meta
+    table = q(meta.db_table)
+    provider, provided = (
+        f"{table}.{q(meta.get_field(name).column)}" for name in ("workersession", "process")
+    )
+    return table, provider, provided
 
 
 def slot_handover(*, session: WorkerSession, process_id: str, outbox: Outbox) -> bool:
@@ -256,7 +276,7 @@ def slot_handover_sql(session: WorkerSession, now: datetime, returning: str) -> 
     transaction of six round trips.
     """
     q, meta = connection.ops.quote_name, Job._meta
-    table, session_column, status = _job_columns()
+    table, session_column, _ = _job_columns()
     pk, process, created, previous, requeued, credential, attempts, dispatched, updated = (
         q(meta.get_field(name).column)
         for name in (
@@ -264,18 +284,13 @@ def slot_handover_sql(session: WorkerSession, now: datetime, returning: str) -> 
             "dispatched", "updated",
         )
     )  # fmt: skip
-    provides = Process.providers.through._meta
-    provider, provided = (q(provides.get_field(name).column) for name in ("workersession", "process"))
-    accepted = sql_literal(JobStatus.ACCEPTED, connection.vendor)
     sql = (
         f"next_waiting AS (SELECT {pk} FROM {table} WHERE {process} = (SELECT {process} FROM updated)"
-        f" AND {status} = {accepted} AND {session_column} IS NULL"
-        f" ORDER BY {created} LIMIT 1 FOR UPDATE SKIP LOCKED),"
+        f" AND {_in_queue_sql(table)} ORDER BY {created} LIMIT 1 FOR UPDATE SKIP LOCKED),"
         f" then_rows AS (UPDATE {table} SET {session_column} = %s, {credential} = %s,"
         f" {attempts} = {attempts} + 1, {dispatched} = %s, {updated} = %s"
         f" WHERE {pk} = (SELECT {pk} FROM next_waiting)"
-        f" AND EXISTS (SELECT 1 FROM {q(provides.db_table)} WHERE {provider} = %s"
-        f" AND {provided} = {table}.{process})"
+        f" AND {_provides_sql(f'{table}.{process}')}"
         f" AND ({previous} IS DISTINCT FROM %s OR {requeued} IS NULL OR {requeued} <= %s)"
         f" RETURNING {returning})"
     )
@@ -466,11 +481,8 @@ def active_status_literals() -> str:
 
 
 def _providers_by_process(session_ids: list) -> dict[str, list]:
-    q = connection.ops.quote_name
-    table, session = q(Process.providers.through._meta.db_table), q("workersession_id")
-    sql = (
-        f"SELECT {q('process_id')}, {session} FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
-    )
+    table, session, process = _provides_columns()
+    sql = f"SELECT {process}, {session} FROM {table} WHERE {session} IN ({_placeholders(session_ids)})"
     keys = _session_keys(session_ids)
     providers: dict[str, list] = defaultdict(list)
     with connection.cursor() as cursor:
