@@ -251,7 +251,7 @@ def _plain_success(
     Reading the job first, then writing its end, took a transaction of four round trips, on
     the way of every job to its client.
     """
-    if any("value" not in output for output in outputs.values()):
+    if connection.vendor != "postgresql" or any("value" not in output for output in outputs.values()):
         return None
     try:
         job = Job(id=uuid.UUID(job_id), status=JobStatus.SUCCESSFUL, message="Finished", progress=100)
@@ -289,7 +289,7 @@ def _plain_end(
     condition: tuple[str, list],
     values: Sequence[JobOutput] = (),
 ) -> tuple[Job, list[Job]] | None:
-    """On PostgreSQL, the end `job` holds (key, status, message, and `fields`) of a job assigned
+    """PostgreSQL: the end `job` holds (key, status, message, and `fields`) of a job assigned
     to `session`, written in one statement outside a transaction if the job is active, owes
     no callback and `condition` (SQL on its row) holds, with `values` (its outputs). The slot
     it frees goes, in the same statement, to the oldest waiting job of its process
@@ -297,8 +297,6 @@ def _plain_end(
     caller to send); None if nothing was written.
 
     A callback owed is recorded in the end's transaction (`Outbox.job_changed`)."""
-    if connection.vendor != "postgresql":
-        return None
     q = connection.ops.quote_name
     jobs = q(Job._meta.db_table)
     where = (
@@ -395,6 +393,9 @@ def job_failed(
 def _plain_failure(
     session: WorkerSession, job_id: str, error: dict[str, str], message: str
 ) -> tuple[Job, list[Job]] | None:
+    """On PostgreSQL, a failure written in one statement (`_plain_end`) if it owes no callback."""
+    if connection.vendor != "postgresql":
+        return None
     try:
         job = Job(id=uuid.UUID(job_id), status=JobStatus.FAILED, message=message, error=error)
     except ValueError:
