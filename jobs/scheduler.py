@@ -137,6 +137,48 @@ def jobs_assign(
     return len(assigned)
 
 
+def job_place(job: Job, *, condition: tuple[str, list], outbox: Outbox) -> Job | None:
+    """On PostgreSQL, outside a transaction: `job` (new, not saved) written in a round trip or
+    a few, none holding more than one session's lock, if `condition` (SQL, parameters) holds:
+    assigned to the guessed session (`job_assign_to_guess`); else waiting, if every provider
+    of its process is busy (`job_queue_behind_busy_providers`); else assigned to the session
+    a fresh count of the providers' free slots guesses. The job as written, its frame in
+    `outbox`; None if none of these wrote it (`job` unchanged): the caller then dispatches it
+    as `jobs_assign` does.
+
+    That dispatch locks every provider with a free slot for four round trips (`BEGIN`, the
+    lock, the INSERT, `COMMIT`). It ran for every job whose guess failed: with four workers,
+    whose ends the guesses of the other instance do not see, for half the jobs of a burst,
+    which then waited on each other's locks."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    guessed = job_assign_to_guess(job, condition=condition, outbox=outbox)
+    if guessed is not None:
+        return guessed
+    if job_queue_behind_busy_providers(job, condition=condition):
+        return job
+    providers_count(job.process_id)
+    return job_assign_to_guess(job, condition=condition, outbox=outbox)
+
+
+def job_queue_behind_busy_providers(job: Job, *, condition: tuple[str, list]) -> bool:
+    """`job` (new, not saved) written waiting in one statement, if `condition` holds and its
+    process has live providers, each with as many active jobs as slots as the statement
+    counts them. Whether it was written."""
+    providers = _live_providers_sql()
+    busy = f"EXISTS ({providers}) AND NOT EXISTS ({providers} AND {_has_free_slot_sql()})"
+    params = [*condition[1], job.process_id, job.process_id]
+    return job_rows.insert(job, condition=(f"{condition[0]} AND {busy}", params))
+
+
+def providers_count(process_id: str) -> None:
+    """The free slots of the process's live providers counted, without a lock, for the next
+    guess (`jobs.provider_cache`)."""
+    sessions = {session.pk: session for session in _sessions_with_free_slots((process_id,))}
+    free = {pk: session.capacity - session.active for pk, session in sessions.items()}
+    providers_remember(process_id, sessions, free)
+
+
 def job_assign_to_guess(job: Job, *, condition: tuple[str, list], outbox: Outbox) -> Job | None:
     """On PostgreSQL, outside a transaction: `job` (new, not saved) written assigned to the
     session that had the most free slots for its process when last counted
@@ -185,9 +227,30 @@ def _session_lock(session: WorkerSession) -> tuple[str, list]:
 
 def _live_session_sql() -> str:
     """The session table, where the session given as parameter is live (FROM … WHERE …)."""
+    table, key, live = _session_columns()
+    return f"{table} WHERE {key} = %s AND {live}"
+
+
+def _live_providers_sql() -> str:
+    """A SELECT of the live sessions that provide the process given as parameter."""
+    table, key, live = _session_columns()
+    provides, provider, provided = _provides_columns()
+    return f"SELECT 1 FROM {table} JOIN {provides} ON {provider} = {key} WHERE {provided} = %s AND {live}"
+
+
+def _has_free_slot_sql() -> str:
+    """SQL on a row of the session table: whether the session has a free slot."""
+    table, key, _ = _session_columns()
+    capacity = connection.ops.quote_name(WorkerSession._meta.get_field("capacity").column)
+    return f"({_active_count_sql(key)}) < {table}.{capacity}"
+
+
+def _session_columns() -> tuple[str, str, str]:
+    """The session table, its key (qualified), and SQL on its row: whether the session is live."""
     q, meta = connection.ops.quote_name, WorkerSession._meta
-    live = f"{q(meta.get_field('disconnected_at').column)} IS NULL"
-    return f"{q(meta.db_table)} WHERE {q(meta.pk.column)} = %s AND {live}"
+    table = q(meta.db_table)
+    live = f"{table}.{q(meta.get_field('disconnected_at').column)} IS NULL"
+    return table, f"{table}.{q(meta.pk.column)}", live
 
 
 def _takes_condition(session: WorkerSession, process_id: str) -> tuple[str, list]:
@@ -378,13 +441,11 @@ def _may_take(session_id, job: Job, now) -> bool:
     return job.requeued <= now - timedelta(seconds=settings.UMS_RETRY_DELAY)
 
 
-# The live sessions with free slots (that provide one of `process_ids`, unless None), locked
-# in a fixed order so that concurrent dispatchers cannot deadlock, each with its `active`
-# jobs as the statement saw them. Compiled once per list of processes (the ORM took 0.7 ms to
-# build it, more than the database takes to run it). The count reads the active jobs'
-# indexes (`job_session_active`, or `job_session_status` by session and status).
-_sessions_with_free_slots_lock = CompiledQuery(
-    lambda process_ids: (
+def _free_sessions(process_ids: tuple[str, ...] | None) -> QuerySet[WorkerSession]:
+    """The live sessions with free slots (that provide one of `process_ids`, unless None),
+    each with its `active` jobs as the statement saw them. The count reads the active jobs'
+    indexes (`job_session_active`, or `job_session_status` by session and status)."""
+    return (
         _of_providers(WorkerSession.objects.live(), process_ids)
         .annotate(
             active=Coalesce(
@@ -399,10 +460,15 @@ _sessions_with_free_slots_lock = CompiledQuery(
             )
         )
         .filter(active__lt=F("capacity"))
-        .select_for_update()
         .order_by("pk")
     )
-)
+
+
+# Compiled once per list of processes (the ORM took 0.7 ms to build it, more than the
+# database takes to run it); locked in a fixed order, so that concurrent dispatchers cannot
+# deadlock.
+_sessions_with_free_slots = CompiledQuery(_free_sessions)
+_sessions_with_free_slots_lock = CompiledQuery(lambda ids: _free_sessions(ids).select_for_update())
 
 
 def _of_providers(sessions: QuerySet[WorkerSession], process_ids: tuple[str, ...] | None) -> QuerySet:
@@ -445,10 +511,14 @@ def _session_key(session: WorkerSession) -> Any:
     return WorkerSession._meta.pk.get_db_prep_value(session.pk, connection)
 
 
-def _active_count_sql() -> str:
-    """The number of active jobs of the session given as parameter (the active jobs' indexes)."""
+def _active_count_sql(session_key: str = "%s") -> str:
+    """The number of active jobs of a session (the active jobs' indexes); `session_key`: SQL,
+    the parameter by default."""
     table, session, status = _job_columns()
-    return f"SELECT COUNT(*) FROM {table} WHERE {session} = %s AND {status} IN ({active_status_literals()})"
+    return (
+        f"SELECT COUNT(*) FROM {table} WHERE {table}.{session} = {session_key}"
+        f" AND {table}.{status} IN ({active_status_literals()})"
+    )
 
 
 # The next two queries run on every dispatch with a list of sessions, which the ORM would

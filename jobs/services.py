@@ -32,7 +32,7 @@ from jobs.notifications import Outbox
 from jobs.outputs import output_files_by_job, output_files_delete, outputs_delete
 from jobs.scheduler import (
     active_status_literals,
-    job_assign_to_guess,
+    job_place,
     job_requeue,
     jobs_assign,
     jobs_dispatch,
@@ -94,9 +94,9 @@ def job_create(
         reply_channel=reply_channel,
     )
     if optimistic:
-        guessed = job_assign_to_guess(job, condition=process_unchanged_condition(process), outbox=outbox)
-        if guessed is not None:
-            return guessed
+        placed = job_place(job, condition=process_unchanged_condition(process), outbox=outbox)
+        if placed is not None:
+            return placed
     _job_dispatch_and_insert(job, process, outbox=outbox, optimistic=optimistic)
     return job
 

@@ -38,6 +38,13 @@ def _no_provider_guesses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(provider_cache, "_providers", {})
 
 
+@pytest.fixture
+def on_postgresql() -> None:
+    """Skips the test on SQLite: for PostgreSQL's round trips and row locks."""
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("PostgreSQL's round trips and row locks; SQLite has one writer at a time")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
     """pytest-django's, which drops the test database after the threads that used it let go:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
+from psycopg import pq
 
+from jobs import services
 from jobs.models import Job, JobStatus
+from jobs.notifications import Outbox
 from registry.models import Process, WorkerSession
 from registry.services import credential_create
 from tests.factories import ECHO
@@ -51,3 +57,22 @@ def history_add(count: int, session: WorkerSession | None = None) -> list[Job]:
         Job(process=process, status=JobStatus.SUCCESSFUL, session=session, created=now) for _ in range(count)
     ]
     return Job.objects.bulk_create(jobs)
+
+
+def optimistic_job_create(outbox: Outbox | None = None, process: Process | None = None) -> Job:
+    """A job of the echo process, created as an execute request does."""
+    outbox = Outbox() if outbox is None else outbox  # an empty one is false
+    return services.job_create(process=process or echo_process(), inputs={}, outbox=outbox, optimistic=True)
+
+
+def pipelined_statements(work: Callable[[], Any]) -> list[tuple[str, bool]]:
+    """The statements `work()` ran on PostgreSQL, each with whether it went in a pipeline."""
+    ran = []
+
+    def record(execute, sql, params, many, context):
+        ran.append((sql, connection.connection.pgconn.pipeline_status == pq.PipelineStatus.ON))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        work()
+    return ran

@@ -6,9 +6,7 @@ locked; otherwise nothing is written and the job is dispatched as usual."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from psycopg import pq
 
 from jobs import services
 from jobs.models import Job, JobStatus
@@ -16,33 +14,17 @@ from jobs.notifications import Outbox
 from jobs.provider_cache import provider_guess
 from registry.models import Process, WorkerSession
 from tests.lock_waits import while_a_dispatcher_takes_the_slot
-from tests.scheduler_records import echo_process, running_job_create, session_create
+from tests.scheduler_records import (
+    echo_process,
+    pipelined_statements,
+    running_job_create,
+    session_create,
+)
+from tests.scheduler_records import (
+    optimistic_job_create as create,
+)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _on_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("one round trip is PostgreSQL's pipeline mode; SQLite has no round trips")
-
-
-def create(outbox: Outbox | None = None, process: Process | None = None) -> Job:
-    outbox = Outbox() if outbox is None else outbox  # an empty one is false
-    return services.job_create(process=process or echo_process(), inputs={}, outbox=outbox, optimistic=True)
-
-
-def pipelined_statements(work) -> list[tuple[str, bool]]:
-    """The statements `work()` ran, each with whether it went in a pipeline."""
-    ran = []
-
-    def record(execute, sql, params, many, context):
-        ran.append((sql, connection.connection.pgconn.pipeline_status == pq.PipelineStatus.ON))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        work()
-    return ran
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_postgresql")]
 
 
 def test_the_second_job_goes_to_the_session_the_first_ones_dispatch_left_free():
