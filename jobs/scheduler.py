@@ -78,12 +78,32 @@ def slot_freed_dispatch(*, session: WorkerSession, outbox: Outbox) -> int:
 
 
 def _jobs_wait_for(session: WorkerSession) -> bool:
-    """Whether a job of a process `session` provides waits (through `job_queue_process`)."""
+    """Whether a job of a process `session` provides waits (through `job_queue_process`). On
+    PostgreSQL, outside a transaction, the look takes the queue's lock first (`QUEUE_LOCK`)."""
     provides, provider, provided = _provides_columns()
     sql = f"SELECT EXISTS (SELECT 1 FROM {provides} WHERE {provider} = %s AND {waiting_job_sql(provided)})"
+    look = (sql, [_session_key(session)])
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _, looked = in_one_round_trip([("SELECT pg_advisory_xact_lock(%s)", [QUEUE_LOCK]), look])
+        return bool(looked.rows[0][0])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_session_key(session)])
+        cursor.execute(*look)
         return bool(cursor.fetchone()[0])
+
+
+# PostgreSQL's advisory lock of the queue (its key is "ums_queu" in ASCII). A creation that
+# may write its job waiting holds it shared from before its look at the providers until its
+# commit (`queue_write_lock`); the look at the queue after a job's end takes it exclusively,
+# then looks in a statement of its own. So the look sees every such job that was written
+# without seeing the slot the end freed: without the lock, an end committed after such a
+# creation's look and looking at the queue before its commit missed the job, which waited
+# for the sweep while the slot stayed free.
+QUEUE_LOCK = 0x756D735F71756575
+
+
+def queue_write_lock() -> tuple[str, list]:
+    """The statement that takes the queue's lock shared, until the transaction ends (PostgreSQL)."""
+    return "SELECT pg_advisory_xact_lock_shared(%s)", [QUEUE_LOCK]
 
 
 def jobs_assign(
@@ -164,11 +184,17 @@ def job_place(job: Job, *, condition: tuple[str, list], outbox: Outbox) -> Job |
 def job_queue_behind_busy_providers(job: Job, *, condition: tuple[str, list]) -> bool:
     """`job` (new, not saved) written waiting in one statement, if `condition` holds and its
     process has live providers, each with as many active jobs as slots as the statement
-    counts them. Whether it was written."""
+    counts them; the queue's lock taken shared before, in the same round trip. Whether it
+    was written."""
     providers = _live_providers_sql()
     busy = f"EXISTS ({providers}) AND NOT EXISTS ({providers} AND {_has_free_slot_sql()})"
     params = [*condition[1], job.process_id, job.process_id]
-    return job_rows.insert(job, condition=(f"{condition[0]} AND {busy}", params))
+    insert = job_rows.insert_statement(job, condition=(f"{condition[0]} AND {busy}", params))
+    _, inserted = in_one_round_trip([queue_write_lock(), insert])
+    if inserted.rowcount != 1:
+        return False
+    job_rows.written(job)
+    return True
 
 
 def providers_count(process_id: str) -> None:

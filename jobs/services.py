@@ -36,6 +36,7 @@ from jobs.scheduler import (
     job_requeue,
     jobs_assign,
     jobs_dispatch,
+    queue_write_lock,
     slot_free_condition,
     slot_handed_over,
     slot_handover,
@@ -103,6 +104,9 @@ def job_create(
 
 @transaction.atomic
 def _job_dispatch_and_insert(job: Job, process: Process, *, outbox: Outbox, optimistic: bool) -> None:
+    if connection.vendor == "postgresql":  # the job may be written waiting
+        with connection.cursor() as cursor:
+            cursor.execute(*queue_write_lock())
     jobs_assign(outbox=outbox, queued=job, recount=not optimistic)
     condition = None
     if optimistic and job.session is None:

@@ -1,4 +1,5 @@
-"""Work that waits for a session's lock while a dispatcher holding it takes a slot (PostgreSQL)."""
+"""Work that waits for a lock another transaction holds: a session's, while a dispatcher
+holding it takes a slot, or the queue's (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,20 @@ LOCK_WAIT_SECONDS = 10
 def while_a_dispatcher_takes_the_slot(session: WorkerSession, work: Callable[[], Any]) -> Future:
     """Runs `work` in a thread once another holds the session's lock, giving a slot of it to a
     job; that one commits once `work` waits for a lock. `work`'s future, done."""
+
+    def take_the_slot() -> None:
+        WorkerSession.objects.select_for_update().get(pk=session.pk)
+        running_job_create(session)
+
+    return while_held(take_the_slot, work)
+
+
+def while_held(hold: Callable[[], Any], work: Callable[[], Any]) -> Future:
+    """Runs `work` in a thread once another has run `hold` in a transaction, which commits
+    once `work` waits for a lock. `work`'s future, done."""
     holding, release = threading.Event(), threading.Event()
     with ThreadPoolExecutor(2) as pool:
-        other = pool.submit(_in_thread, _dispatcher_taking_the_slot, session, holding, release)
+        other = pool.submit(_in_thread, _holding, hold, holding, release)
         assert holding.wait(LOCK_WAIT_SECONDS)
         done = pool.submit(_in_thread, work)
         _lock_wait_until()
@@ -30,10 +42,9 @@ def while_a_dispatcher_takes_the_slot(session: WorkerSession, work: Callable[[],
     return done
 
 
-def _dispatcher_taking_the_slot(session: WorkerSession, holding: threading.Event, release: threading.Event):
+def _holding(hold: Callable[[], Any], holding: threading.Event, release: threading.Event) -> None:
     with transaction.atomic():
-        WorkerSession.objects.select_for_update().get(pk=session.pk)
-        running_job_create(session)
+        hold()
         holding.set()
         assert release.wait(LOCK_WAIT_SECONDS)
 

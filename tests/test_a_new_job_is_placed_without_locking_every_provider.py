@@ -30,16 +30,19 @@ def busy_session_create() -> WorkerSession:
     return session
 
 
-def test_a_job_submitted_while_every_provider_is_busy_waits_after_one_statement():
+def test_a_job_submitted_while_every_provider_is_busy_waits_after_one_round_trip():
     busy_session_create()
     busy_session_create()
     process = echo_process()
     statements = pipelined_statements(lambda: optimistic_job_create(process=process))
     job = Job.objects.get(session__isnull=True)
     assert job.status == JobStatus.ACCEPTED and job.attempts == 0
-    assert len(statements) == 1
-    sql, pipelined = statements[0]
-    assert sql.startswith("INSERT") and not pipelined
+    # The queue's lock, shared (tests/test_the_look_after_an_end_finds_a_job_written_waiting_meanwhile.py),
+    # then the INSERT.
+    assert [(sql.split(" ", 2)[:2], pipelined) for sql, pipelined in statements] == [
+        (["SELECT", "pg_advisory_xact_lock_shared(%s)"], True),
+        (["INSERT", "INTO"], True),
+    ]
 
 
 def test_a_free_slot_nobody_guessed_is_found_by_counting_without_a_lock():
@@ -52,8 +55,8 @@ def test_a_free_slot_nobody_guessed_is_found_by_counting_without_a_lock():
     assert job.session_id == free.pk and job.attempts == 1
     assert [channel for channel, _ in outbox.to_channels] == [free.channel_name]
     sql = [sql for sql, _ in statements]
-    assert sql[0].startswith("INSERT") and sql[1].startswith("SELECT") and "FOR UPDATE" not in sql[1]
-    assert [pipelined for _, pipelined in statements] == [False, False, True, True]  # then the guess
+    assert sql[1].startswith("INSERT") and sql[2].startswith("SELECT") and "FOR UPDATE" not in sql[2]
+    assert [pipelined for _, pipelined in statements] == [True, True, False, True, True]  # then the guess
 
 
 def test_a_job_waits_when_the_slot_it_counted_was_taken_while_it_awaited_the_lock():
