@@ -67,7 +67,7 @@ _queue_look = CompiledQuery(lambda: Job.objects.filter(in_queue()).order_by()[:1
 def slot_freed_dispatch(*, session: WorkerSession, outbox: Outbox) -> int:
     """`jobs_dispatch` for a slot that a job's end freed in `session` and did not hand over:
     only waiting jobs of the processes the session provides could take it. Most ends find
-    none, in one statement.
+    none, in one round trip.
 
     Looking for any waiting job, every end ran the dispatch's transaction, which locks every
     live session with a free slot, for as long as jobs of a process whose workers are away

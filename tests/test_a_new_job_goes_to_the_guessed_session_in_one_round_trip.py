@@ -16,12 +16,10 @@ from registry.models import Process, WorkerSession
 from tests.lock_waits import while_a_dispatcher_takes_the_slot
 from tests.scheduler_records import (
     echo_process,
+    optimistic_job_create,
     pipelined_statements,
     running_job_create,
     session_create,
-)
-from tests.scheduler_records import (
-    optimistic_job_create as create,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_postgresql")]
@@ -30,11 +28,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def test_the_second_job_goes_to_the_session_the_first_ones_dispatch_left_free():
     session = session_create()  # capacity 1
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
-    first = create()
+    first = optimistic_job_create()
     assert first.session_id == session.pk
 
     process = echo_process()
-    statements = pipelined_statements(lambda: create(process=process))
+    statements = pipelined_statements(lambda: optimistic_job_create(process=process))
     second = Job.objects.exclude(pk=first.pk).get()
     assert second.session_id == session.pk and second.attempts == 1 and second.dispatched is not None
     assert [pipelined for _, pipelined in statements] == [True, True]
@@ -45,9 +43,9 @@ def test_the_second_job_goes_to_the_session_the_first_ones_dispatch_left_free():
 def test_its_frame_goes_to_the_guessed_sessions_channel():
     session = session_create()
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
-    create()
+    optimistic_job_create()
     outbox = Outbox()
-    job = create(outbox)
+    job = optimistic_job_create(outbox)
     assert job.session_id == session.pk and not job._state.adding
     assert outbox.to_channels == [
         (session.channel_name, {"type": "job.execute", "frame": {
@@ -62,9 +60,9 @@ def test_a_guessed_session_that_left_gets_nothing_and_the_job_waits():
     running_job_create(full)
     session = session_create()
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
-    create()
+    optimistic_job_create()
     WorkerSession.objects.filter(pk=session.pk).update(disconnected_at=session.last_seen_at)
-    job = create()
+    job = optimistic_job_create()
     assert job.session_id is None and job.status == JobStatus.ACCEPTED
     assert provider_guess("echo") is None  # the one left is full
 
@@ -72,9 +70,9 @@ def test_a_guessed_session_that_left_gets_nothing_and_the_job_waits():
 def test_a_new_job_does_not_pass_the_jobs_waiting_for_its_process():
     session = session_create()
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
-    create()
-    waiting = Job.objects.create(process_id="echo")  # queued before the slot freed
-    job = create()
+    optimistic_job_create()
+    waiting = Job.objects.optimistic_job_create(process_id="echo")  # queued before the slot freed
+    job = optimistic_job_create()
     assert Job.objects.get(pk=waiting.pk).session_id == session.pk  # the oldest first
     assert job.session_id is None
 
@@ -83,17 +81,17 @@ def test_a_changed_process_writes_nothing():
     session = session_create()
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
     read = echo_process()
-    create(process=read)
+    optimistic_job_create(process=read)
     Process.objects.filter(pk="echo").update(updated_at=timezone.now())
     with pytest.raises(services.JobCreateConflict):
-        create(process=read)
+        optimistic_job_create(process=read)
     assert Job.objects.count() == 1
 
 
 def test_a_slot_taken_while_the_lock_was_awaited_is_not_given_twice():
     session = session_create()
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
-    create()  # one slot left, as remembered
-    job = while_a_dispatcher_takes_the_slot(session, create).result()
+    optimistic_job_create()  # one slot left, as remembered
+    job = while_a_dispatcher_takes_the_slot(session, optimistic_job_create).result()
     assert job.session_id is None  # queued: the guessed slot was gone once the lock was held
     assert Job.objects.filter(session=session).count() == 2

@@ -1,6 +1,6 @@
 """On PostgreSQL, a job created optimistically whose guessed session could not take it (or
 that had no guess) is written without the dispatch that locks every provider with a free
-slot: waiting, in one statement, when every provider of its process is busy; otherwise to
+slot: waiting, in one round trip, when every provider of its process is busy; otherwise to
 the session a fresh count of the providers' free slots guesses, in one round trip more."""
 
 from __future__ import annotations
