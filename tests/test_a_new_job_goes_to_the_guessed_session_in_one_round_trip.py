@@ -71,7 +71,7 @@ def test_a_new_job_does_not_pass_the_jobs_waiting_for_its_process():
     session = session_create()
     WorkerSession.objects.filter(pk=session.pk).update(capacity=2)
     optimistic_job_create()
-    waiting = Job.objects.optimistic_job_create(process_id="echo")  # queued before the slot freed
+    waiting = Job.objects.create(process_id="echo")  # queued before the slot freed
     job = optimistic_job_create()
     assert Job.objects.get(pk=waiting.pk).session_id == session.pk  # the oldest first
     assert job.session_id is None
