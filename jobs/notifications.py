@@ -108,6 +108,10 @@ async def outbox_deliver(outbox: Outbox) -> None:
             await layer.send(channel, message)
         except Exception:  # ChannelFull, Redis down: the sweep recovers from the record
             logger.warning("could not signal %s to %s", message["type"], channel, exc_info=True)
+    if outbox.to_channels and outbox.to_groups:
+        # A task a message to this process woke (a synchronous execution's answer) runs
+        # before the group messages leave through Redis.
+        await asyncio.sleep(0)
     for group, message in outbox.to_groups:
         try:
             await layer.group_send(group, message)
