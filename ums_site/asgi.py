@@ -21,11 +21,12 @@ from jobs.consumers import JobStatusConsumer  # noqa: E402
 from jobs.sweeper import SweeperStarter  # noqa: E402
 from registry.auth import WorkerTokenAuthMiddleware  # noqa: E402
 from registry.consumers import WorkerConsumer  # noqa: E402
-from ums_site import daphne_requests  # noqa: E402
+from ums_site import daphne_requests, daphne_writes  # noqa: E402
 from ums_site.body_limit import RequestBodyLimit  # noqa: E402
 
 # Daphne imports this module before it starts serving.
 daphne_requests.install()
+daphne_writes.install()
 
 worker_socket = OriginValidator(
     WorkerTokenAuthMiddleware(WorkerConsumer.as_asgi()),

@@ -16,6 +16,8 @@ And Twisted formats an access log line of its own for every request it answers, 
 sends nowhere (Twisted's log goes nowhere at verbosity 0 and 1; above, to Python's logging,
 beside Daphne's own access log): 2 % of the event loop's CPU in a loop of synchronous jobs
 in the benchmark profile. Daphne's access log is unchanged.
+
+The end of a response is written to the socket at once (ums_site/daphne_writes.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import daphne.server
 from daphne.http_protocol import WebRequest
 
 from ums_site.body_limit import body_ceiling, too_large_body
+from ums_site.daphne_writes import flush
 
 
 class BoundedWebRequest(WebRequest):
@@ -53,6 +56,12 @@ class BoundedWebRequest(WebRequest):
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if not self._refused:  # a refused request never reaches the application
             super().requestReceived(command, path, version)
+
+    def handle_reply(self, message: dict[str, Any]) -> None:
+        transport = self.transport  # the request lets go of its channel once finished
+        super().handle_reply(message)
+        if message.get("type") == "http.response.body" and not message.get("more_body", False):
+            flush(transport)
 
     def _refuse(self) -> None:
         self._refused = True
