@@ -101,6 +101,22 @@ def _jobs_wait_for(session: WorkerSession) -> bool:
 QUEUE_LOCK = 0x756D735F71756575
 
 
+# Lets the transaction commit without waiting for its WAL to reach the disk (PostgreSQL), in
+# the creation of a job whose client awaits its end in its response (a synchronous
+# execution): nobody is told of the job before its end, whose commit waits for the flush of
+# the WAL up to itself, the creation's included. A wait that runs out makes the job durable
+# before answering with it (`job_durable`). After a crash of the database before the flush,
+# the job is gone and its client, answered nothing, gets an error. In the benchmark
+# (PostgreSQL + Redis, A/B in turn with pygeoapi), synchronous jobs took 0.14 to 0.25 ms less.
+UNFLUSHED_COMMIT = ("SELECT set_config('synchronous_commit', 'off', true)", [])
+
+
+def _creation(job: Job, *statements: tuple[str, list]) -> list[tuple[str, list]]:
+    """The statements of the round trip that writes `job`, after UNFLUSHED_COMMIT if its client
+    awaits its end in its response."""
+    return [UNFLUSHED_COMMIT, *statements] if job.reply_channel else list(statements)
+
+
 def queue_write_lock() -> tuple[str, list]:
     """The statement that takes the queue's lock shared, until the transaction ends (PostgreSQL)."""
     return "SELECT pg_advisory_xact_lock_shared(%s)", [QUEUE_LOCK]
@@ -190,7 +206,7 @@ def job_queue_behind_busy_providers(job: Job, *, condition: tuple[str, list]) ->
     busy = f"EXISTS ({providers}) AND NOT EXISTS ({providers} AND {_has_free_slot_sql()})"
     params = [*condition[1], job.process_id, job.process_id]
     insert = job_rows.insert_statement(job, condition=(f"{condition[0]} AND {busy}", params))
-    _, inserted = in_one_round_trip([queue_write_lock(), insert])
+    *_, inserted = in_one_round_trip(_creation(job, queue_write_lock(), insert))
     if inserted.rowcount != 1:
         return False
     job_rows.written(job)
@@ -228,7 +244,7 @@ def job_assign_to_guess(job: Job, *, condition: tuple[str, list], outbox: Outbox
     takes, takes_params = _takes_condition(session, job.process_id)
     where = (f"{condition[0]} AND {takes}", [*condition[1], *takes_params])
     insert = job_rows.insert_statement(assigned, condition=where)
-    locked, inserted = in_one_round_trip([_session_lock(session), insert])
+    *_, locked, inserted = in_one_round_trip(_creation(job, _session_lock(session), insert))
     written = inserted.rowcount == 1
     if not locked.rows:  # the session is no longer live
         provider_counted(job.process_id, session, None)

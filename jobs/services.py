@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from jobs.models import (
@@ -131,6 +131,14 @@ def _assigned_job_condition(process: Process, session: WorkerSession) -> tuple[s
     unchanged, unchanged_params = process_unchanged_condition(process)
     free, free_params = slot_free_condition(session)
     return f"{unchanged} AND {free}", [*unchanged_params, *free_params]
+
+
+def job_durable(job: Job) -> bool:
+    """Whether the job is stored, once durably: the creation of a synchronous execution's job
+    may have committed without waiting for the flush of the WAL (`UNFLUSHED_COMMIT`), and a
+    wait that runs out answers with the job. A write that commits waits for the flush of the
+    WAL up to itself, the earlier commits' with it. False if the job is gone."""
+    return Job.objects.filter(pk=job.pk).update(updated=F("updated")) == 1
 
 
 @dataclass(frozen=True)

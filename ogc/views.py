@@ -191,6 +191,8 @@ class ExecutionView(AsyncAPIView):
                 partial(_signalled_results, job, base),
             )
         if response is None:  # not final in time: answered as an asynchronous execution
+            if not await db_sync_to_async(job_services.job_durable)(job):
+                raise no_such_job(job.id)
             return _accepted(job, base, applied=None if mode.wait is None else f"wait={mode.wait}")
         return response
 
