@@ -1,7 +1,7 @@
 """On PostgreSQL, the creation of a job whose client awaits its end in its response (a
-synchronous execution) commits without waiting for the WAL to reach the disk: nobody is told
-of the job before its end, whose commit flushes the WAL up to itself. A job answered with
-before its end, in a 201, is made durable first (`job_durable`)."""
+synchronous execution) commits without waiting for the WAL to reach the disk: its client is
+answered nothing before the job's end, whose commit flushes the WAL up to itself. A job
+answered with before its end, in a 201, is made durable first (`job_durable`)."""
 
 from __future__ import annotations
 

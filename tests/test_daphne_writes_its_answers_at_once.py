@@ -54,7 +54,9 @@ def test_an_http_answer_leaves_while_the_application_holds_the_loop(port, tmp_pa
         sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         received = b""
         while not received.endswith(b"answered"):
-            received += sock.recv(4096)
+            chunk = sock.recv(4096)
+            assert chunk, f"the connection closed after {received!r}"
+            received += chunk
         assert _held(tmp_path, "http") == "read"
     assert received.startswith(b"HTTP/1.1 200")
 
